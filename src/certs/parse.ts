@@ -1,0 +1,132 @@
+// PEM text -> ParsedCertificate, or a Failure as data. Never throws: a certificate SendGrid stores may be
+// anything, and one bad record must not break a scan. Parses with @peculiar/x509; results are cached by
+// the SHA-256 of the DER, so an unchanged certificate costs one hash per scan, not one parse.
+
+import { createHash } from "node:crypto";
+import type { Failure, KeyAlgorithm, ParseResult, ParsedCertificate } from "../core/model.js";
+import { x509 } from "./x509.js";
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const CACHE_LIMIT = 20_000;
+
+const cache = new Map<string, ParseResult>();
+let parses = 0;
+let cacheHits = 0;
+
+/** Counts of real parses and cache hits since start: the bench and the request-count guard read them. */
+export function parseStats(): { parses: number; cacheHits: number } {
+  return { parses, cacheHits };
+}
+
+function fail(reason: Failure["reason"], message: string): ParseResult {
+  return { ok: false, failure: { reason, message } };
+}
+
+function decodeBase64(body: string): Buffer | null {
+  const compact = body.replace(/\s+/g, "");
+  if (compact.length === 0 || compact.length % 4 !== 0 || !BASE64.test(compact)) return null;
+  return Buffer.from(compact, "base64");
+}
+
+/** Finds the DER of the first certificate, or says why there is none. */
+function firstCertificateDer(text: string): { der: Buffer; chainLength: number } | Failure {
+  const normalized = text
+    .replace(/^\uFEFF/, "")
+    .replace(/\r\n?/g, "\n")
+    .trim();
+  if (normalized.length === 0) return { reason: "bad_pem", message: "empty certificate" };
+  const blocks = [...normalized.matchAll(PEM_BLOCK)];
+  if (blocks.length === 0) {
+    if (normalized.includes("-----BEGIN")) {
+      return { reason: "bad_pem", message: "PEM armour without a matching END line" };
+    }
+    // SendGrid may hand back the base64 body alone, without BEGIN/END lines.
+    const der = decodeBase64(normalized);
+    return der ? { der, chainLength: 1 } : { reason: "bad_pem", message: "neither PEM nor base64 DER" };
+  }
+  const certificates = blocks.filter(
+    (block) => block[1] === "CERTIFICATE" || block[1] === "X509 CERTIFICATE",
+  );
+  const first = certificates[0];
+  if (!first) {
+    const labels = [...new Set(blocks.map((block) => block[1]))].join(", ");
+    return { reason: "not_a_certificate", message: `PEM holds ${labels}, not a CERTIFICATE` };
+  }
+  const der = decodeBase64(first[2] ?? "");
+  return der
+    ? { der, chainLength: certificates.length }
+    : { reason: "bad_pem", message: "invalid base64 in PEM body" };
+}
+
+function keyOf(cert: x509.X509Certificate): { keyAlgorithm: KeyAlgorithm; keySize: number | null } {
+  const algorithm = cert.publicKey.algorithm as { name: string; modulusLength?: number; namedCurve?: string };
+  if (/^RSA/i.test(algorithm.name)) return { keyAlgorithm: "RSA", keySize: algorithm.modulusLength ?? null };
+  if (algorithm.name === "ECDSA" || algorithm.name === "ECDH") {
+    const size = /^P-(\d+)$/.exec(algorithm.namedCurve ?? "")?.[1];
+    return { keyAlgorithm: "EC", keySize: size ? Number(size) : null };
+  }
+  if (algorithm.name === "Ed25519") return { keyAlgorithm: "Ed25519", keySize: 256 };
+  if (algorithm.name === "Ed448") return { keyAlgorithm: "Ed448", keySize: 456 };
+  return { keyAlgorithm: "unknown", keySize: null };
+}
+
+function signatureName(cert: x509.X509Certificate): string {
+  const algorithm = cert.signatureAlgorithm as { name: string; hash?: { name: string } | string };
+  const hash = typeof algorithm.hash === "string" ? algorithm.hash : algorithm.hash?.name;
+  return hash ? `${algorithm.name} with ${hash}` : algorithm.name;
+}
+
+function firstField(name: x509.Name, type: string): string | null {
+  return name.getField(type)[0] ?? null;
+}
+
+function parseDer(der: Buffer, fingerprintSha256: string, chainLength: number): ParseResult {
+  let cert: x509.X509Certificate;
+  try {
+    cert = new x509.X509Certificate(der);
+  } catch (error) {
+    return fail("not_a_certificate", `not an X.509 certificate: ${(error as Error).message}`);
+  }
+  try {
+    const certificate: ParsedCertificate = {
+      fingerprintSha256,
+      subject: cert.subject,
+      issuer: cert.issuer,
+      subjectCn: firstField(cert.subjectName, "CN"),
+      issuerCn: firstField(cert.issuerName, "CN"),
+      serialNumber: cert.serialNumber.toLowerCase(),
+      notBefore: cert.notBefore,
+      notAfter: cert.notAfter,
+      ...keyOf(cert),
+      signatureAlgorithm: signatureName(cert),
+      // Self-issued (issuer == subject) is what matters for SAML: the IdP's certificate is its own trust anchor.
+      selfSigned: cert.subject === cert.issuer,
+      chainLength,
+    };
+    return { ok: true, certificate };
+  } catch (error) {
+    return fail("not_a_certificate", `unreadable certificate field: ${(error as Error).message}`);
+  }
+}
+
+export function parseCertificate(pem: string): ParseResult {
+  const found = firstCertificateDer(pem);
+  if ("reason" in found) return { ok: false, failure: found };
+  const fingerprint = createHash("sha256").update(found.der).digest("hex");
+  const cacheKey = `${fingerprint}:${found.chainLength}`;
+  const cached = cache.get(cacheKey);
+  if (cached) {
+    cacheHits++;
+    return cached;
+  }
+  parses++;
+  const result = parseDer(found.der, fingerprint, found.chainLength);
+  if (cache.size >= CACHE_LIMIT) {
+    // Maps iterate in insertion order: dropping the first key evicts the oldest entry.
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+  cache.set(cacheKey, result);
+  return result;
+}

@@ -1,0 +1,267 @@
+// Thin admin commands over every endpoint of the SSO API, JSON out: `integrations …`, `certificates …`,
+// `teammates …`. They add nothing to SendGrid's rules but refuse to send a private key anywhere.
+
+import { readFile } from "node:fs/promises";
+import type { Config } from "../../config/types.js";
+import { SsoApi, type Persona } from "../../sendgrid/sso.js";
+import { clientFor } from "../../scan/targets.js";
+import { UsageError, type CommandSpec, type OptionSpec, type ParsedArgs } from "../args.js";
+import { ConfigError, configFrom, type Io } from "../context.js";
+
+const ACCOUNT_OPTION: Record<string, OptionSpec> = {
+  account: { type: "string", value: "NAME", description: "account from the config (default: the first)" },
+};
+const ID = [{ name: "id", required: true }] as const;
+
+function stringOption(args: ParsedArgs, name: string): string | undefined {
+  const value = args.values[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+function requiredOption(args: ParsedArgs, name: string, command: string): string {
+  const value = stringOption(args, name);
+  if (value === undefined)
+    throw new UsageError(`missing --${name}`, `Usage: sendgrid-sso-certs ${command} --help`);
+  return value;
+}
+
+function booleanOption(args: ParsedArgs, name: string): boolean | undefined {
+  const value = stringOption(args, name);
+  if (value === undefined) return undefined;
+  if (value === "true" || value === "false") return value === "true";
+  throw new UsageError(`--${name} takes true or false, not '${value}'`, `Usage: sendgrid-sso-certs --help`);
+}
+
+function listOption(args: ParsedArgs, name: string): string[] | undefined {
+  return stringOption(args, name)
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+async function withApi<T>(args: ParsedArgs, io: Io, action: (api: SsoApi) => Promise<T>): Promise<number> {
+  const config: Config = configFrom(args, io);
+  const wanted = stringOption(args, "account");
+  const account = wanted ? config.accounts.find((a) => a.name === wanted) : config.accounts[0];
+  if (!account) {
+    throw new ConfigError([
+      `--account: no account named "${wanted}" (have: ${config.accounts.map((a) => a.name).join(", ")})`,
+    ]);
+  }
+  const client = clientFor(config, account);
+  try {
+    const result = await action(new SsoApi(client));
+    io.stdout.write(JSON.stringify(result ?? { ok: true }, null, 2) + "\n");
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
+
+async function readCertificateFile(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new UsageError(
+      `cannot read --cert ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      "",
+    );
+  }
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+    throw new UsageError(
+      `${path} holds a private key; refusing to send it to SendGrid (upload the certificate only)`,
+      "",
+    );
+  }
+  return text;
+}
+
+const INTEGRATION_FIELDS: Record<string, OptionSpec> = {
+  name: { type: "string", value: "NAME", description: "display name" },
+  enabled: { type: "string", value: "true|false", description: "whether the integration is enabled" },
+  "entity-id": { type: "string", value: "URL", description: "the IdP's entity ID (issuer)" },
+  "signin-url": { type: "string", value: "URL", description: "the IdP's SAML sign-in URL" },
+  "signout-url": { type: "string", value: "URL", description: "the IdP's sign-out URL" },
+  completed: { type: "string", value: "true|false", description: "completed_integration" },
+};
+const SI_OPTION: Record<string, OptionSpec> = {
+  si: { type: "boolean", description: "include completed_integration (si=true)" },
+};
+
+function integrationPatch(args: ParsedArgs) {
+  return {
+    name: stringOption(args, "name"),
+    enabled: booleanOption(args, "enabled"),
+    entityId: stringOption(args, "entity-id"),
+    signinUrl: stringOption(args, "signin-url"),
+    signoutUrl: stringOption(args, "signout-url"),
+    completedIntegration: booleanOption(args, "completed"),
+  };
+}
+
+const TEAMMATE_FIELDS: Record<string, OptionSpec> = {
+  "first-name": { type: "string", value: "NAME", description: "first name" },
+  "last-name": { type: "string", value: "NAME", description: "last name" },
+  admin: { type: "string", value: "true|false", description: "make the teammate an administrator" },
+  persona: { type: "string", value: "NAME", description: "accountant, developer, marketer or observer" },
+  scopes: { type: "string", value: "A,B", description: "comma-separated scopes" },
+};
+
+function teammatePatch(args: ParsedArgs) {
+  const persona = stringOption(args, "persona");
+  if (persona !== undefined && !["accountant", "developer", "marketer", "observer"].includes(persona)) {
+    throw new UsageError(
+      `--persona must be accountant, developer, marketer or observer, not '${persona}'`,
+      "",
+    );
+  }
+  return {
+    firstName: stringOption(args, "first-name"),
+    lastName: stringOption(args, "last-name"),
+    isAdmin: booleanOption(args, "admin"),
+    persona: persona as Persona | undefined,
+    scopes: listOption(args, "scopes"),
+  };
+}
+
+export const adminCommands: readonly CommandSpec<Io>[] = [
+  {
+    name: "integrations list",
+    summary: "List SSO integrations (GET /v3/sso/integrations)",
+    options: { ...SI_OPTION, ...ACCOUNT_OPTION },
+    run: (args, io) => withApi(args, io, (api) => api.listIntegrations({ si: Boolean(args.values.si) })),
+  },
+  {
+    name: "integrations get",
+    summary: "Show one SSO integration",
+    positionals: ID,
+    options: { ...SI_OPTION, ...ACCOUNT_OPTION },
+    run: (args, io) =>
+      withApi(args, io, (api) => api.getIntegration(args.positionals[0]!, { si: Boolean(args.values.si) })),
+  },
+  {
+    name: "integrations create",
+    summary: "Create an SSO integration",
+    options: { ...INTEGRATION_FIELDS, ...ACCOUNT_OPTION },
+    run: (args, io) => {
+      const command = "integrations create";
+      const input = {
+        name: requiredOption(args, "name", command),
+        entityId: requiredOption(args, "entity-id", command),
+        signinUrl: requiredOption(args, "signin-url", command),
+        signoutUrl: requiredOption(args, "signout-url", command),
+        enabled: booleanOption(args, "enabled") ?? true,
+        completedIntegration: booleanOption(args, "completed"),
+      };
+      return withApi(args, io, (api) => api.createIntegration(input));
+    },
+  },
+  {
+    name: "integrations update",
+    summary: "Change fields of an SSO integration (only those given are sent)",
+    positionals: ID,
+    options: { ...INTEGRATION_FIELDS, ...SI_OPTION, ...ACCOUNT_OPTION },
+    run: (args, io) =>
+      withApi(args, io, (api) =>
+        api.updateIntegration(args.positionals[0]!, integrationPatch(args), { si: Boolean(args.values.si) }),
+      ),
+  },
+  {
+    name: "integrations delete",
+    summary: "Delete an SSO integration",
+    positionals: ID,
+    options: ACCOUNT_OPTION,
+    run: (args, io) => withApi(args, io, (api) => api.deleteIntegration(args.positionals[0]!)),
+  },
+  {
+    name: "certificates list",
+    summary: "List the certificates of an integration",
+    options: {
+      integration: { type: "string", value: "ID", description: "integration id (required)" },
+      ...ACCOUNT_OPTION,
+    },
+    run: (args, io) => {
+      const integration = requiredOption(args, "integration", "certificates list");
+      return withApi(args, io, (api) => api.listCertificates(integration));
+    },
+  },
+  {
+    name: "certificates get",
+    summary: "Show one certificate",
+    positionals: ID,
+    options: ACCOUNT_OPTION,
+    run: (args, io) => withApi(args, io, (api) => api.getCertificate(args.positionals[0]!)),
+  },
+  {
+    name: "certificates create",
+    summary:
+      "Upload a certificate to an integration (no safety checks beyond refusing private keys; see `rotate`)",
+    options: {
+      integration: { type: "string", value: "ID", description: "integration id (required)" },
+      cert: { type: "string", value: "FILE", description: "PEM file (required)" },
+      enabled: { type: "string", value: "true|false", description: "enable it at once (default true)" },
+      ...ACCOUNT_OPTION,
+    },
+    run: async (args, io) => {
+      const integrationId = requiredOption(args, "integration", "certificates create");
+      const pem = await readCertificateFile(requiredOption(args, "cert", "certificates create"));
+      const enabled = booleanOption(args, "enabled") ?? true;
+      return withApi(args, io, (api) => api.createCertificate({ integrationId, pem, enabled }));
+    },
+  },
+  {
+    name: "certificates update",
+    summary: "Enable/disable a certificate or replace its PEM (only the fields given are sent)",
+    positionals: ID,
+    options: {
+      enabled: { type: "string", value: "true|false", description: "enable or disable" },
+      cert: { type: "string", value: "FILE", description: "new PEM" },
+      integration: { type: "string", value: "ID", description: "move to another integration" },
+      ...ACCOUNT_OPTION,
+    },
+    run: async (args, io) => {
+      const file = stringOption(args, "cert");
+      const patch = {
+        enabled: booleanOption(args, "enabled"),
+        pem: file === undefined ? undefined : await readCertificateFile(file),
+        integrationId: stringOption(args, "integration"),
+      };
+      return withApi(args, io, (api) => api.updateCertificate(args.positionals[0]!, patch));
+    },
+  },
+  {
+    name: "certificates delete",
+    summary: "Delete a certificate",
+    positionals: ID,
+    options: ACCOUNT_OPTION,
+    run: (args, io) => withApi(args, io, (api) => api.deleteCertificate(args.positionals[0]!)),
+  },
+  {
+    name: "teammates create",
+    summary: "Create an SSO teammate",
+    options: {
+      email: { type: "string", value: "EMAIL", description: "email (required)" },
+      ...TEAMMATE_FIELDS,
+      ...ACCOUNT_OPTION,
+    },
+    run: (args, io) => {
+      const command = "teammates create";
+      const input = {
+        ...teammatePatch(args),
+        email: requiredOption(args, "email", command),
+        firstName: requiredOption(args, "first-name", command),
+        lastName: requiredOption(args, "last-name", command),
+      };
+      return withApi(args, io, (api) => api.createTeammate(input));
+    },
+  },
+  {
+    name: "teammates update",
+    summary: "Change an SSO teammate's name or permissions",
+    positionals: [{ name: "username", required: true }],
+    options: { ...TEAMMATE_FIELDS, ...ACCOUNT_OPTION },
+    run: (args, io) =>
+      withApi(args, io, (api) => api.updateTeammate(args.positionals[0]!, teammatePatch(args))),
+  },
+];

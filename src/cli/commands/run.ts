@@ -1,0 +1,27 @@
+// `run`: the daemon until SIGTERM/SIGINT, then a clean stop (exit 0).
+
+import { startDaemon } from "../../daemon.js";
+import type { CommandSpec } from "../args.js";
+import { configFrom, loggerFor, type Io } from "../context.js";
+import { untilSignal } from "../signals.js";
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export const runCommand: CommandSpec<Io> = {
+  name: "run",
+  summary: "Run the daemon: scheduled scans, /metrics and the status page, rotation when enabled",
+  async run(args, io) {
+    const config = configFrom(args, io);
+    const logger = loggerFor(config, io, "stdout");
+    logger.info({ config: config.source, accounts: config.accounts.map((a) => a.name) }, "starting");
+    const daemon = await startDaemon({ config, logger });
+    const signal = await untilSignal(() => {
+      logger.warn("second signal: exiting now");
+      process.exit(1);
+    });
+    logger.info({ signal }, "shutting down");
+    await daemon.stop(SHUTDOWN_GRACE_MS);
+    logger.info("stopped");
+    return 0;
+  },
+};

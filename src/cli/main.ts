@@ -1,0 +1,87 @@
+// The command table and the mapping of every failure to one clear line and an exit code:
+// 2 for usage and configuration errors, 1 for a failed command, Nagios codes for `check`.
+
+import { InvalidSeedError } from "../emulator/seeds.js";
+import { LockHeldError } from "../rotation/errors.js";
+import { RollbackRefused } from "../rotation/rotator.js";
+import { SendGridError } from "../sendgrid/errors.js";
+import { VERSION } from "../version.js";
+import {
+  UsageError,
+  commandHelp,
+  findCommand,
+  parseCommandArgs,
+  programHelp,
+  type CommandSpec,
+} from "./args.js";
+import { adminCommands } from "./commands/admin.js";
+import { checkCommand } from "./commands/check.js";
+import { emulatorCommand } from "./commands/emulator.js";
+import { planCommand, rollbackCommand, rotateCommand } from "./commands/rotation.js";
+import { runCommand } from "./commands/run.js";
+import { ConfigError, type Io } from "./context.js";
+
+export const PROGRAM = "sendgrid-sso-certs";
+
+export const COMMANDS: readonly CommandSpec<Io>[] = [
+  runCommand,
+  checkCommand,
+  planCommand,
+  rotateCommand,
+  rollbackCommand,
+  ...adminCommands,
+  emulatorCommand,
+];
+
+function usageFailure(io: Io, message: string, usage: string): number {
+  io.stderr.write(
+    `${PROGRAM}: ${message}\n${usage ? `${usage}\n` : ""}Run '${PROGRAM} --help' for the commands.\n`,
+  );
+  return 2;
+}
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  if (argv[0] === "--version" || argv[0] === "-v") {
+    io.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
+    io.stdout.write(programHelp(PROGRAM, COMMANDS));
+    return argv.length === 0 ? 2 : 0;
+  }
+  const found = findCommand(COMMANDS, argv);
+  if (!found) {
+    return usageFailure(
+      io,
+      `unknown command '${argv.slice(0, 2).join(" ")}'`,
+      `Usage: ${PROGRAM} <command> [options]`,
+    );
+  }
+  const { spec, rest } = found;
+  try {
+    const args = parseCommandArgs(PROGRAM, spec, rest);
+    if (args.values.help) {
+      io.stdout.write(commandHelp(PROGRAM, spec));
+      return 0;
+    }
+    return await spec.run(args, io);
+  } catch (error) {
+    if (error instanceof UsageError) return usageFailure(io, error.message, error.usage);
+    const exit = spec === checkCommand ? 3 : undefined;
+    if (error instanceof ConfigError) {
+      io.stderr.write(`${PROGRAM}: ${error.message}\n`);
+      return exit ?? 2;
+    }
+    if (error instanceof LockHeldError || error instanceof InvalidSeedError) {
+      io.stderr.write(`${PROGRAM}: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof SendGridError || error instanceof RollbackRefused) {
+      io.stderr.write(`${PROGRAM}: ${error.message}\n`);
+      return exit ?? 1;
+    }
+    // Anything else is a bug or an environment failure: one line, not a stack trace.
+    io.stderr.write(`${PROGRAM}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return exit ?? 1;
+  }
+}

@@ -1,0 +1,436 @@
+// The configuration file's grammar: snake_case keys, defaults as named constants, every rule a user can
+// break checked here with a message that names the fix. Turns a YAML document into the resolved Config.
+// Reads no file and no environment variable itself: API key sources come from the loader's context.
+
+import { resolve as resolvePath } from "node:path";
+import { validateDetailed } from "node-cron";
+import { z } from "zod";
+import { DurationError, formatDuration, parseDuration } from "../core/durations.js";
+import { looksLikeApiKey } from "./problems.js";
+import { SecretUnavailableError } from "./secrets.js";
+import {
+  LOG_LEVELS,
+  type AccountConfig,
+  type CertificateSource,
+  type Config,
+  type IntegrationMatch,
+  type RotateBefore,
+  type RotationConfig,
+  type SecretSource,
+} from "./types.js";
+
+export const DEFAULT_ACCOUNT_NAME = "default";
+export const DEFAULT_API_KEY_ENV = "SENDGRID_API_KEY";
+/** Used when the configuration names no accounts, e.g. when there is no config file at all. */
+export const DEFAULT_ACCOUNTS: ReadonlyArray<{ readonly name: string; readonly api_key_env: string }> = [
+  { name: DEFAULT_ACCOUNT_NAME, api_key_env: DEFAULT_API_KEY_ENV },
+];
+export const REGION_BASE_URLS = {
+  global: "https://api.sendgrid.com",
+  eu: "https://api.eu.sendgrid.com",
+} as const;
+export const DEFAULT_REGION = "global";
+export const DEFAULT_SCHEDULE = "*/5 * * * *";
+export const DEFAULT_LISTEN = "0.0.0.0:9469";
+export const DEFAULT_WARNING = "30d";
+export const DEFAULT_CRITICAL = "7d";
+export const DEFAULT_HTTP_TIMEOUT = "15s";
+export const DEFAULT_MAX_CONCURRENCY = 4;
+export const DEFAULT_MAX_RETRIES = 5;
+export const DEFAULT_STATE_DIR = "./data";
+export const DEFAULT_LOG_LEVEL = "info";
+export const DEFAULT_EXPOSE_RELATIVE = false;
+export const DEFAULT_ROTATION_ENABLED = false;
+export const DEFAULT_DRY_RUN = false;
+export const DEFAULT_ROTATE_BEFORE = "30d";
+export const DEFAULT_OVERLAP = "24h";
+export const DEFAULT_DELETE_DISABLED_AFTER = "never";
+export const DEFAULT_MAX_ROTATIONS_PER_CYCLE = 5;
+
+/** Account names become metric label values and file names in the journal. */
+export const ACCOUNT_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export type SecretSpec =
+  | { readonly kind: "env"; readonly name: string }
+  | { readonly kind: "file"; readonly path: string }
+  | { readonly kind: "value"; readonly value: string };
+
+export interface SchemaContext {
+  /** Resolves the relative paths still left in the document (defaults and environment values). */
+  readonly cwd: string;
+  /** Builds the source for an account's key; the schema reads it once to prove it is there. */
+  readonly secret: (spec: SecretSpec) => SecretSource;
+}
+
+/** The resolved configuration minus `source`, which only the loader knows. */
+export type ParsedConfig = Omit<Config, "source">;
+
+/** A value for a message; one shaped like an API key is never repeated, whichever key it was put under. */
+function quote(text: string): string {
+  if (looksLikeApiKey(text)) return "the value (hidden: it looks like an API key)";
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
+}
+
+function fail(ctx: z.RefinementCtx, message: string, path: PropertyKey[] = []): never {
+  ctx.addIssue({ code: "custom", message, path });
+  return z.NEVER;
+}
+
+/**
+ * A mapping whose unknown keys are errors, one per key and with a suggestion, so a typo like
+ * `rotation.enabeld` cannot silently fall back to a default. The check runs even when other keys are
+ * invalid, because every problem is reported at once.
+ */
+function strict<T extends z.core.$ZodLooseShape>(shape: T) {
+  const known = Object.keys(shape);
+  return z.looseObject(shape).superRefine(
+    (value, ctx) => {
+      for (const key of Object.keys(value)) {
+        if (!known.includes(key))
+          ctx.addIssue({ code: "custom", message: unknownKey(key, known), path: [key] });
+      }
+    },
+    { when: (payload) => isMapping(payload.value) },
+  );
+}
+
+export function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function unknownKey(key: string, known: readonly string[]): string {
+  const typed = key.toLowerCase();
+  const near = known
+    .map((candidate) => ({ candidate, distance: editDistance(typed, candidate) }))
+    .filter(
+      ({ candidate, distance }) => distance <= (typed.length <= 4 ? 1 : 2) || sharesStem(typed, candidate),
+    )
+    .sort((a, b) => a.distance - b.distance)[0];
+  return near === undefined
+    ? `unknown key (expected one of: ${known.join(", ")})`
+    : `unknown key (did you mean ${near.candidate}?)`;
+}
+
+/** "max_retry" for "max_retries": a singular or a cut-off word is further than two edits away. */
+function sharesStem(typed: string, candidate: string): boolean {
+  const stem = typed.slice(0, -1);
+  return stem.length >= 4 && candidate.startsWith(stem);
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** A key left empty (`rotation:` with everything below commented out) means its default, like an absent one. */
+function orDefault<T extends z.ZodType>(schema: T, value: z.input<T>) {
+  return z.preprocess((input) => (input === null ? undefined : input), schema.prefault(value));
+}
+
+const nonEmpty = z.string().trim().min(1, "must not be empty");
+
+/** Not z.int(): its failure aborts the object, which would hide an unknown-key typo next to it. */
+function wholeNumber(minimum: number) {
+  return z
+    .number()
+    .min(minimum)
+    .superRefine((value, ctx) => {
+      if (!Number.isSafeInteger(value)) {
+        ctx.addIssue({ code: "custom", message: `expected a whole number, got ${value}` });
+      }
+    });
+}
+
+const durationText = z.string({ error: "expected a duration (use e.g. 90s, 15m, 24h, 30d)" });
+
+function parseDurationOrFail(text: string, ctx: z.RefinementCtx): number {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    if (error instanceof DurationError) {
+      return fail(ctx, looksLikeApiKey(text) ? `${quote(text)} is not a duration` : error.message);
+    }
+    throw error;
+  }
+}
+
+function duration(options: { positive: boolean }) {
+  return durationText.transform((text, ctx) => {
+    const ms = parseDurationOrFail(text, ctx);
+    return options.positive && ms === 0 ? fail(ctx, "must be longer than 0s") : ms;
+  });
+}
+
+const rotateBefore = durationText.transform((text, ctx): RotateBefore => {
+  const percent = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+  if (percent !== null) {
+    const value = Number(percent[1]);
+    return value >= 1 && value <= 99
+      ? { kind: "percent", percent: value }
+      : fail(ctx, `${quote(text)} is out of range: a share of the lifetime must be 1% to 99%`);
+  }
+  if (!/^\s*\d/.test(text)) {
+    return fail(ctx, `${quote(text)} is neither a duration nor a percentage (use e.g. 30d or 33%)`);
+  }
+  const ms = parseDurationOrFail(text, ctx);
+  return ms === 0 ? fail(ctx, "must be longer than 0s") : { kind: "duration", ms };
+});
+
+const deleteAfter = durationText.transform((text, ctx) =>
+  text.trim() === "never" ? null : parseDurationOrFail(text, ctx),
+);
+
+/** `base` URLs take no query and lose a trailing slash, so paths can be appended to them. */
+function httpUrl(options: { base: boolean }) {
+  return z.string().transform((text, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(text.trim());
+    } catch {
+      return fail(ctx, `${quote(text)} is not a URL`);
+    }
+    if (url.username !== "" || url.password !== "") {
+      return fail(ctx, "must not contain a user name or password (they would end up in logs)");
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      return fail(ctx, `${quote(text)} is not an http(s) URL`);
+    }
+    if (!options.base) return url.href;
+    if (url.search !== "" || url.hash !== "")
+      return fail(ctx, `${quote(text)} must not have a query or fragment`);
+    return url.origin + url.pathname.replace(/\/+$/, "");
+  });
+}
+
+const schedule = z.string().superRefine((expression, ctx) => {
+  const result = validateDetailed(expression);
+  if (!result.valid) {
+    const why = result.errors.map((error) => error.message).join("; ");
+    ctx.addIssue({ code: "custom", message: `${quote(expression)} is not a valid cron expression: ${why}` });
+  }
+});
+
+const listen = z
+  .string({ error: 'expected host:port in quotes, e.g. "0.0.0.0:9469"' })
+  .transform((text, ctx) => {
+    const match = /^(?:\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]|([A-Za-z0-9.-]*)):(\d{1,5})$/.exec(text.trim());
+    if (match === null) {
+      return fail(ctx, `${quote(text)} is not host:port (use e.g. 0.0.0.0:9469, :9469 or [::1]:9469)`);
+    }
+    const port = Number(match[3]);
+    if (port > 65_535) return fail(ctx, `${quote(text)}: port must be 0 to 65535`);
+    // ":port" means every interface, as in Go and Prometheus.
+    const host = match[1] ?? (match[2] === "" ? "0.0.0.0" : match[2]!);
+    return { host, port };
+  });
+
+const logLevel = z.preprocess(
+  (value) => (typeof value === "string" ? value.trim().toLowerCase() : value),
+  z.enum(LOG_LEVELS),
+);
+
+function accountSchema(context: SchemaContext) {
+  return strict({
+    name: z.string().regex(ACCOUNT_NAME_PATTERN, "may only contain letters, digits, _, . and -"),
+    api_key_env: z
+      .string()
+      .regex(ENV_NAME_PATTERN, "must be the name of an environment variable (letters, digits, _), not a key")
+      .optional(),
+    api_key_file: nonEmpty
+      .refine((path) => !looksLikeApiKey(path), "looks like an API key, not a file path")
+      .optional(),
+    api_key: nonEmpty.optional(),
+    base_url: httpUrl({ base: true }).nullable().optional(),
+    region: orDefault(z.enum(["global", "eu"]), DEFAULT_REGION),
+    on_behalf_of: nonEmpty.nullable().prefault(null),
+  }).transform((raw, ctx): AccountConfig => {
+    const given = (["api_key_env", "api_key_file", "api_key"] as const).filter(
+      (key) => raw[key] !== undefined,
+    );
+    if (given.length !== 1) return fail(ctx, "give exactly one of api_key_env, api_key_file, api_key");
+    const key = given[0]!;
+    const spec: SecretSpec =
+      raw.api_key_env !== undefined
+        ? { kind: "env", name: raw.api_key_env }
+        : raw.api_key_file !== undefined
+          ? { kind: "file", path: resolvePath(context.cwd, raw.api_key_file) }
+          : { kind: "value", value: raw.api_key! };
+    const apiKey = context.secret(spec);
+    try {
+      apiKey.read();
+    } catch (error) {
+      if (error instanceof SecretUnavailableError) return fail(ctx, error.message, [key]);
+      throw error;
+    }
+    return {
+      name: raw.name,
+      baseUrl: raw.base_url ?? REGION_BASE_URLS[raw.region],
+      onBehalfOf: raw.on_behalf_of,
+      apiKey,
+    };
+  });
+}
+
+function accountsSchema(context: SchemaContext) {
+  return z
+    .array(accountSchema(context))
+    .min(1, "give at least one account")
+    .superRefine((accounts, ctx) => {
+      accounts.forEach((account, index) => {
+        const first = accounts.findIndex((other) => other.name === account.name);
+        if (first !== index) {
+          ctx.addIssue({
+            code: "custom",
+            message: `${quote(account.name)} is already the name of accounts[${first}]; names must be unique`,
+            path: [index, "name"],
+          });
+        }
+      });
+    });
+}
+
+const thresholds = strict({
+  warning: orDefault(duration({ positive: true }), DEFAULT_WARNING),
+  critical: orDefault(duration({ positive: false }), DEFAULT_CRITICAL),
+}).transform(({ warning, critical }, ctx) =>
+  warning > critical
+    ? { warningMs: warning, criticalMs: critical }
+    : fail(
+        ctx,
+        `must be longer than thresholds.critical (${formatDuration(warning)} is not longer than ${formatDuration(critical)})`,
+        ["warning"],
+      ),
+);
+
+const http = strict({
+  timeout: orDefault(duration({ positive: true }), DEFAULT_HTTP_TIMEOUT),
+  max_concurrency: orDefault(wholeNumber(1), DEFAULT_MAX_CONCURRENCY),
+  max_retries: orDefault(wholeNumber(0), DEFAULT_MAX_RETRIES),
+}).transform((raw) => ({
+  timeoutMs: raw.timeout,
+  maxConcurrency: raw.max_concurrency,
+  maxRetries: raw.max_retries,
+}));
+
+const metrics = strict({
+  expose_relative: orDefault(z.boolean(), DEFAULT_EXPOSE_RELATIVE),
+}).transform((raw) => ({ exposeRelative: raw.expose_relative }));
+
+const match = strict({
+  // Ids are numbers on the wire; inside the program they are opaque strings.
+  id: z.union([nonEmpty, wholeNumber(0)], { error: "expected an integration id" }).optional(),
+  name: nonEmpty.optional(),
+}).transform((raw, ctx): IntegrationMatch => {
+  if ((raw.id === undefined) === (raw.name === undefined)) return fail(ctx, "give exactly one of id, name");
+  return raw.id !== undefined ? { id: String(raw.id) } : { name: raw.name! };
+});
+
+function sourceSchema(context: SchemaContext) {
+  return z.discriminatedUnion("type", [
+    strict({ type: z.literal("file"), path: nonEmpty }).transform((raw): CertificateSource => ({
+      type: "file",
+      path: resolvePath(context.cwd, raw.path),
+    })),
+    strict({ type: z.literal("metadata"), url: httpUrl({ base: false }) }).transform(
+      (raw): CertificateSource => ({ type: "metadata", url: raw.url }),
+    ),
+  ]);
+}
+
+function rotationSchema(context: SchemaContext) {
+  const rule = strict({
+    account: z.string().regex(ACCOUNT_NAME_PATTERN, "is not an account name").nullable().prefault(null),
+    match,
+    source: sourceSchema(context),
+    rotate_before: rotateBefore.optional(),
+    overlap: duration({ positive: false }).optional(),
+  });
+
+  return strict({
+    enabled: orDefault(z.boolean(), DEFAULT_ROTATION_ENABLED),
+    dry_run: orDefault(z.boolean(), DEFAULT_DRY_RUN),
+    rotate_before: orDefault(rotateBefore, DEFAULT_ROTATE_BEFORE),
+    overlap: orDefault(duration({ positive: false }), DEFAULT_OVERLAP),
+    delete_disabled_after: orDefault(deleteAfter, DEFAULT_DELETE_DISABLED_AFTER),
+    max_rotations_per_cycle: orDefault(wholeNumber(1), DEFAULT_MAX_ROTATIONS_PER_CYCLE),
+    integrations: orDefault(z.array(rule), []),
+  }).transform((raw, ctx): RotationConfig => {
+    const seen = new Map<string, number>();
+    raw.integrations.forEach((entry, index) => {
+      const identity = JSON.stringify([entry.account, entry.match]);
+      const first = seen.get(identity);
+      if (first === undefined) seen.set(identity, index);
+      else {
+        ctx.addIssue({
+          code: "custom",
+          message: `matches the same integrations as rotation.integrations[${first}]; a rule must be unambiguous`,
+          path: ["integrations", index, "match"],
+        });
+      }
+    });
+    return {
+      enabled: raw.enabled,
+      dryRun: raw.dry_run,
+      rotateBefore: raw.rotate_before,
+      overlapMs: raw.overlap,
+      deleteDisabledAfterMs: raw.delete_disabled_after,
+      maxRotationsPerCycle: raw.max_rotations_per_cycle,
+      integrations: raw.integrations.map((entry) => ({
+        account: entry.account,
+        match: entry.match,
+        source: entry.source,
+        rotateBefore: entry.rotate_before ?? raw.rotate_before,
+        overlapMs: entry.overlap ?? raw.overlap,
+      })),
+    };
+  });
+}
+
+/** The whole document. Built per load because account keys and relative paths depend on the context. */
+export function createConfigSchema(context: SchemaContext) {
+  return strict({
+    accounts: orDefault(
+      accountsSchema(context),
+      DEFAULT_ACCOUNTS.map((account) => ({ ...account })),
+    ),
+    schedule: orDefault(schedule, DEFAULT_SCHEDULE),
+    listen: orDefault(listen, DEFAULT_LISTEN),
+    thresholds: orDefault(thresholds, {}),
+    http: orDefault(http, {}),
+    state_dir: orDefault(nonEmpty, DEFAULT_STATE_DIR).transform((path) => resolvePath(context.cwd, path)),
+    log_level: orDefault(logLevel, DEFAULT_LOG_LEVEL),
+    metrics: orDefault(metrics, {}),
+    rotation: orDefault(rotationSchema(context), {}),
+  }).transform((raw, ctx): ParsedConfig => {
+    const names = raw.accounts.map((account) => account.name);
+    raw.rotation.integrations.forEach((rule, index) => {
+      if (rule.account !== null && !names.includes(rule.account)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `no account is named ${quote(rule.account)} (accounts: ${names.join(", ")})`,
+          path: ["rotation", "integrations", index, "account"],
+        });
+      }
+    });
+    return {
+      accounts: raw.accounts,
+      schedule: raw.schedule,
+      listen: raw.listen,
+      thresholds: raw.thresholds,
+      http: raw.http,
+      stateDir: raw.state_dir,
+      logLevel: raw.log_level,
+      metrics: raw.metrics,
+      rotation: raw.rotation,
+    };
+  });
+}

@@ -1,0 +1,71 @@
+// The resolved configuration every other module receives: camelCase, durations in milliseconds, paths
+// absolute, secrets behind a SecretSource. Types only; nothing here reads files or the environment.
+
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Where an API key lives. The key itself is only ever returned by read(), never by describe(). */
+export interface SecretSource {
+  /** For messages and logs: "env SENDGRID_API_KEY", "file /run/secrets/x", "api_key in the config file". */
+  describe(): string;
+  /** The current value; throws SecretUnavailableError when it is gone (unset variable, deleted file). */
+  read(): string;
+}
+
+export interface AccountConfig {
+  /** Unique; safe as a metric label value. */
+  readonly name: string;
+  /** No trailing slash, e.g. https://api.sendgrid.com */
+  readonly baseUrl: string;
+  /** Subuser to act for (`on-behalf-of` header), or null for the account itself. */
+  readonly onBehalfOf: string | null;
+  readonly apiKey: SecretSource;
+}
+
+export type RotateBefore =
+  | { readonly kind: "duration"; readonly ms: number }
+  /** A share of the best certificate's lifetime, 1..99. */
+  | { readonly kind: "percent"; readonly percent: number };
+
+export type IntegrationMatch = { readonly id: string } | { readonly name: string };
+
+export type CertificateSource =
+  { readonly type: "file"; readonly path: string } | { readonly type: "metadata"; readonly url: string };
+
+export interface RotationRule {
+  /** The account this rule applies to, or null for any configured account. */
+  readonly account: string | null;
+  readonly match: IntegrationMatch;
+  readonly source: CertificateSource;
+  /** The rule's own value when it sets one, else rotation.rotate_before. */
+  readonly rotateBefore: RotateBefore;
+  /** The rule's own value when it sets one, else rotation.overlap. */
+  readonly overlapMs: number;
+}
+
+export interface RotationConfig {
+  readonly enabled: boolean;
+  readonly dryRun: boolean;
+  readonly rotateBefore: RotateBefore;
+  readonly overlapMs: number;
+  /** null: never delete disabled certificates. */
+  readonly deleteDisabledAfterMs: number | null;
+  readonly maxRotationsPerCycle: number;
+  readonly integrations: readonly RotationRule[];
+}
+
+export interface Config {
+  readonly accounts: readonly AccountConfig[];
+  /** A node-cron expression (5 or 6 fields). */
+  readonly schedule: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly thresholds: { readonly warningMs: number; readonly criticalMs: number };
+  readonly http: { readonly timeoutMs: number; readonly maxConcurrency: number; readonly maxRetries: number };
+  /** Absolute. */
+  readonly stateDir: string;
+  readonly logLevel: LogLevel;
+  readonly metrics: { readonly exposeRelative: boolean };
+  readonly rotation: RotationConfig;
+  /** Where the configuration came from: the config file's absolute path, or "environment". */
+  readonly source: string;
+}

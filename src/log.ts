@@ -1,0 +1,60 @@
+// The one place loggers are made: pino JSON lines (or pino-pretty for people at a terminal), with API keys
+// and Authorization headers redacted wherever a caller puts them. Never decides on its own whether output
+// is pretty: the caller knows if stdout is a terminal.
+
+import pino from "pino";
+import pretty from "pino-pretty";
+import type { LogLevel } from "./config/types.js";
+
+export type Logger = pino.Logger;
+
+export const SERVICE_NAME = "sendgrid-sso-certs";
+
+/** Where secrets could appear in a log object; any other secret must simply never be logged. */
+export const REDACT_PATHS: readonly string[] = [
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "*.headers.authorization",
+  "Authorization",
+  "*.Authorization",
+  "headers.Authorization",
+  "*.headers.Authorization",
+  "apiKey",
+  "*.apiKey",
+  "api_key",
+  "*.api_key",
+];
+
+export interface LoggerOptions {
+  readonly level: LogLevel;
+  /** Human-readable lines instead of JSON. */
+  readonly pretty?: boolean;
+  /** Defaults to stdout; tests pass a stream to read what was logged. */
+  readonly destination?: pino.DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  // Synchronous writes: a daemon that crashes must not lose the lines that explain why.
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
+  const stream = options.pretty
+    ? pretty({
+        sync: true,
+        destination,
+        colorize: options.destination === undefined && process.stdout.isTTY,
+        ignore: "pid,hostname,service",
+        translateTime: "SYS:standard",
+      })
+    : destination;
+  return pino(
+    {
+      level: options.level,
+      base: { service: SERVICE_NAME },
+      redact: { paths: [...REDACT_PATHS], censor: "[redacted]" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // Level names, not numbers, so log queries read like the config's log_level.
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    stream,
+  );
+}
