@@ -16,7 +16,7 @@ export interface DaemonOptions {
   readonly config: Config;
   readonly logger: Logger;
   readonly clock?: Clock;
-  /** false: no node-cron task, the caller drives `tick()` (tests). */
+  /** false: no node-cron task and no start-up scan; the caller drives every `tick()` (tests). */
   readonly schedule?: boolean;
 }
 
@@ -106,11 +106,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
   };
 
+  logger.info({ url: server.url, schedule: config.schedule, accounts: config.accounts.length }, "listening");
   if (options.schedule ?? true) {
     task = cron.schedule(config.schedule, () => tick(), { name: "scan" });
+    void tick();
   }
-  logger.info({ url: server.url, schedule: config.schedule, accounts: config.accounts.length }, "listening");
-  void tick();
 
   return {
     url: server.url,

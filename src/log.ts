@@ -30,7 +30,7 @@ export interface LoggerOptions {
   readonly level: LogLevel;
   /** Human-readable lines instead of JSON. */
   readonly pretty?: boolean;
-  /** Defaults to stdout; tests pass a stream to read what was logged. */
+  /** Defaults to stdout, written synchronously. */
   readonly destination?: pino.DestinationStream;
 }
 
@@ -41,7 +41,8 @@ export function createLogger(options: LoggerOptions): Logger {
     ? pretty({
         sync: true,
         destination,
-        colorize: options.destination === undefined && process.stdout.isTTY,
+        // Colour only for a terminal: escape codes in a file or a test's buffer are noise.
+        colorize: ((options.destination ?? process.stdout) as { isTTY?: boolean }).isTTY === true,
         ignore: "pid,hostname,service",
         translateTime: "SYS:standard",
       })

@@ -49,7 +49,7 @@ function keysFor(key: KeySpec): Promise<CryptoKeyPair> {
   const cacheKey = JSON.stringify(key);
   let keys = keyCache.get(cacheKey);
   if (!keys) {
-    keys = webcrypto.subtle.generateKey(algorithmOf(key), true, ["sign", "verify"]) as Promise<CryptoKeyPair>;
+    keys = webcrypto.subtle.generateKey(algorithmOf(key), true, ["sign", "verify"]);
     keyCache.set(cacheKey, keys);
   }
   return keys;

@@ -88,6 +88,11 @@ function parseDer(der: Buffer, fingerprintSha256: string, chainLength: number): 
   } catch (error) {
     return fail("not_a_certificate", `not an X.509 certificate: ${(error as Error).message}`);
   }
+  // The parser reads the first DER SEQUENCE and ignores the rest; bytes after it would make the
+  // fingerprint (hashed over the whole buffer) not the certificate's own.
+  if (cert.rawData.byteLength !== der.length) {
+    return fail("bad_pem", `${der.length - cert.rawData.byteLength} bytes of trailing data after the certificate`);
+  }
   try {
     const certificate: ParsedCertificate = {
       fingerprintSha256,

@@ -16,6 +16,7 @@ import {
 } from "./args.js";
 import { adminCommands } from "./commands/admin.js";
 import { checkCommand } from "./commands/check.js";
+import { demoCommand } from "./commands/demo.js";
 import { emulatorCommand } from "./commands/emulator.js";
 import { planCommand, rollbackCommand, rotateCommand } from "./commands/rotation.js";
 import { runCommand } from "./commands/run.js";
@@ -25,6 +26,7 @@ export const PROGRAM = "sendgrid-sso-certs";
 
 export const COMMANDS: readonly CommandSpec<Io>[] = [
   runCommand,
+  demoCommand,
   checkCommand,
   planCommand,
   rotateCommand,

@@ -58,13 +58,13 @@ export function loadConfig(options: LoadOptions): LoadResult {
 
   const secrets = knownKeyValues(document, options.env);
   const secret = (spec: SecretSpec) => {
-    const source = openSecret(spec, options.env);
+    const opened = openSecret(spec, options.env);
     try {
-      secrets.add(source.read());
+      secrets.add(opened.read());
     } catch {
       // The schema reads it again and reports why it is unavailable.
     }
-    return source;
+    return opened;
   };
   const result = createConfigSchema({ cwd, secret }).safeParse(document, { error: configErrorMap });
   if (!result.success) {

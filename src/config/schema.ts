@@ -228,7 +228,7 @@ const listen = z
     }
     const port = Number(match[3]);
     if (port > 65_535) return fail(ctx, `${quote(text)}: port must be 0 to 65535`);
-    // ":port" means every interface, as in Go and Prometheus.
+    // ":port" binds like the default 0.0.0.0: every IPv4 interface, and works where IPv6 is disabled.
     const host = match[1] ?? (match[2] === "" ? "0.0.0.0" : match[2]!);
     return { host, port };
   });

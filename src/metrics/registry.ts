@@ -52,6 +52,11 @@ const CERT_LABELS = [
   "issuer_cn",
   "serial_number",
 ] as const;
+const PROMTOOL_REJECTED_DEFAULTS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
 const INTEGRATION_LABELS = ["account", "integration_id", "integration_name"] as const;
 const seconds = (date: Date): number => date.getTime() / 1000;
 
@@ -69,7 +74,12 @@ export class Metrics {
   constructor(options: MetricsOptions) {
     const { registry } = this;
     const registers = [registry];
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+    if (options.processMetrics ?? true) {
+      collectDefaultMetrics({ register: registry });
+      // prom-client exposes these counts as gauges named *_total, which `promtool check metrics` rejects;
+      // the per-type series (nodejs_active_handles{type}) carry the same numbers under valid names.
+      for (const name of PROMTOOL_REJECTED_DEFAULTS) registry.removeSingleMetric(name);
+    }
 
     new Gauge({
       name: "sendgrid_sso_build_info",

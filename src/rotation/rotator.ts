@@ -179,10 +179,11 @@ export class Rotator {
     return { steps, notes: [] };
   }
 
+  /** A dry run keeps its bookkeeping in memory: it changes nothing, on SendGrid or on disk. */
   private async commit(journal: Journal): Promise<void> {
     if (journal === this.journal) return;
     this.journal = journal;
-    await this.options.store.save(journal);
+    if (!this.options.dryRun) await this.options.store.save(journal);
   }
 
   private api(account: string): SsoApi {
@@ -427,7 +428,7 @@ export class Rotator {
           account.integrations.map((scanned) =>
             touched.has(`${account.account}\u0000${scanned.integration.id}`)
               ? scanIntegration(this.api(account.account), scanned.integration)
-              : scanned,
+              : Promise.resolve(scanned),
           ),
         ),
       })),

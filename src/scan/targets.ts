@@ -25,7 +25,7 @@ export function clientFor(
 
 export interface Targets {
   readonly targets: ScanTarget[];
-  close(): Promise<void>;
+  readonly close: () => Promise<void>;
 }
 
 export function targetsFor(config: Config, observer?: RequestObserver): Targets {

@@ -1,0 +1,98 @@
+// `demo`: the whole tool in one command, offline. Starts the emulator seeded with `demo`, writes a
+// replacement certificate for the expiring "Entra ID" integration into a file source and a config that
+// rotates it, then runs the daemon against it with a fast schedule, so a real rotation (upload, verify,
+// and after a short overlap, disable) happens within a minute in the log and on the status page.
+
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateCertificate } from "../../certs/generate.js";
+import { loadConfig } from "../../config/load.js";
+import { startDaemon } from "../../daemon.js";
+import type { CommandSpec } from "../args.js";
+import { ConfigError, type Io } from "../context.js";
+import { createLogger } from "../../log.js";
+import { untilSignal } from "../signals.js";
+import { DEFAULT_EMULATOR_KEY, emulatorPort, startCommandEmulator } from "./emulator.js";
+
+const DAY_MS = 86_400_000;
+
+function demoConfig(emulatorUrl: string, listen: string): string {
+  return `# Written by \`sendgrid-sso-certs demo\`: the daemon against the built-in emulator.
+accounts:
+  - name: demo
+    api_key_env: SENDGRID_API_KEY
+    base_url: ${emulatorUrl}
+schedule: "*/10 * * * * *"     # every 10 seconds (six fields: seconds first)
+listen: "${listen}"
+state_dir: ./state
+rotation:
+  enabled: true
+  overlap: 30s                 # keep the old certificate 30 s after the new one is verified
+  delete_disabled_after: 2m
+  integrations:
+    - match: { name: "Entra ID" }
+      source: { type: file, path: ./certs }
+`;
+}
+
+export const demoCommand: CommandSpec<Io> = {
+  name: "demo",
+  summary: "Run the daemon against the built-in emulator with sample integrations and a rotation to watch",
+  options: {
+    port: {
+      type: "string",
+      value: "N",
+      description: "status page and /metrics port (default 9469; 0: any free)",
+    },
+    "emulator-port": { type: "string", value: "N", description: "emulator port (default: any free)" },
+  },
+  async run(args, io) {
+    const port = emulatorPort(typeof args.values.port === "string" ? args.values.port : undefined, 9469);
+    const apiPort = emulatorPort(
+      typeof args.values["emulator-port"] === "string" ? args.values["emulator-port"] : undefined,
+      0,
+    );
+    const dir = await mkdtemp(join(tmpdir(), "sendgrid-sso-certs-demo-"));
+    const emulator = await startCommandEmulator(io, { kind: "demo" }, "127.0.0.1", apiPort);
+    try {
+      const now = Date.now();
+      const replacement = await generateCertificate({
+        commonName: "Microsoft Azure Federated SSO Certificate",
+        notBefore: new Date(now - DAY_MS),
+        notAfter: new Date(now + 3 * 365 * DAY_MS),
+        key: { kind: "rsa", bits: 2048 },
+      });
+      await mkdir(join(dir, "certs"));
+      await writeFile(join(dir, "certs", "entra-next.pem"), replacement.pem);
+      const file = join(dir, "config.yaml");
+      await writeFile(file, demoConfig(emulator.url, `127.0.0.1:${port}`));
+      const env = { ...io.env, SENDGRID_API_KEY: io.env.SENDGRID_API_KEY ?? DEFAULT_EMULATOR_KEY };
+      const loaded = loadConfig({ file, env, cwd: dir });
+      if (!loaded.ok) throw new ConfigError(loaded.problems);
+      const config = loaded.config;
+      const logger = createLogger({ level: config.logLevel, pretty: true, destination: io.stdout });
+      const daemon = await startDaemon({ config, logger });
+      io.stdout.write(`
+  sendgrid-sso-certs demo
+  status page   ${daemon.url}/
+  metrics       ${daemon.url}/metrics
+  inventory     ${daemon.url}/api/v1/inventory
+  emulator      ${emulator.url}  (bearer key ${env.SENDGRID_API_KEY === DEFAULT_EMULATOR_KEY ? DEFAULT_EMULATOR_KEY : "from SENDGRID_API_KEY"})
+  config        ${file}
+
+  Okta is healthy, "Entra ID" expires in 5 days and is rotated to ${join(dir, "certs", "entra-next.pem")}
+  right away (the old certificate is disabled 30 s later), Duo's only certificate has expired.
+  Ctrl-C stops everything.
+
+`);
+      await untilSignal(() => process.exit(1));
+      await daemon.stop();
+      io.stdout.write("demo stopped\n");
+      return 0;
+    } finally {
+      await emulator.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
