@@ -90,6 +90,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       history: async () => (await rotation.audit.read({ limit: HISTORY_ROWS })).reverse(),
       rotations: () => rotator.current,
       version: VERSION,
+      web: config.web,
     });
   } catch (error) {
     await rotation.close();
@@ -97,10 +98,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     throw error;
   }
 
+  // One rotation cycle at a time, and only from a scan taken while none ran: a scan that overlaps a cycle
+  // may predate its upload, and planning from it would upload the same certificate a second time.
+  let cycle: Promise<void> | null = null;
   const tick = async (): Promise<void> => {
     try {
+      const overlapsCycle = cycle !== null;
       const result = await activeMonitor.scan();
-      if (result && config.rotation.enabled && !stopped) await rotator.cycle(result.scanned);
+      if (!result || !config.rotation.enabled || stopped) return;
+      if (overlapsCycle || cycle !== null) {
+        logger.warn("previous rotation cycle still running; not rotating from this scan");
+        return;
+      }
+      cycle = rotator.cycle(result.scanned).then(() => undefined);
+      try {
+        await cycle;
+      } finally {
+        cycle = null;
+      }
     } catch (error) {
       logger.error({ err: error }, "scheduled run failed");
     }
@@ -122,7 +137,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       stopped = true;
       await task?.destroy();
       const grace = new Promise<"timeout">((resolve) => setTimeout(resolve, graceMs, "timeout").unref());
-      if ((await Promise.race([activeMonitor.idle().then(() => "idle" as const), grace])) === "timeout") {
+      const idle = Promise.all([activeMonitor.idle(), cycle?.catch(() => undefined)]).then(
+        () => "idle" as const,
+      );
+      if ((await Promise.race([idle, grace])) === "timeout") {
         logger.warn({ grace_ms: graceMs }, "scan still running at shutdown; abandoning it");
       }
       await server.close();

@@ -18,6 +18,8 @@ export interface GenerateOptions {
   /** Sign with this issuer instead of self-signing. */
   readonly issuer?: GeneratedCertificate;
   readonly serialNumber?: string;
+  /** Names a TLS server certificate is valid for, e.g. `{ type: "ip", value: "127.0.0.1" }`. */
+  readonly subjectAltNames?: readonly { readonly type: "dns" | "ip"; readonly value: string }[];
 }
 
 export interface GeneratedCertificate {
@@ -70,6 +72,9 @@ export async function generateCertificate(options: GenerateOptions): Promise<Gen
       .toString("hex")
       .replace(/^[89a-f]/, "1");
   const name = `CN=${options.commonName}`;
+  const extensions = options.subjectAltNames
+    ? [new x509.SubjectAlternativeNameExtension(options.subjectAltNames.map((san) => ({ ...san })))]
+    : [];
   const cert = options.issuer
     ? await x509.X509CertificateGenerator.create({
         serialNumber,
@@ -80,6 +85,7 @@ export async function generateCertificate(options: GenerateOptions): Promise<Gen
         signingAlgorithm: options.issuer.signingAlgorithm,
         publicKey: keys.publicKey,
         signingKey: options.issuer.keys.privateKey,
+        extensions,
       })
     : await x509.X509CertificateGenerator.createSelfSigned({
         serialNumber,
@@ -88,6 +94,7 @@ export async function generateCertificate(options: GenerateOptions): Promise<Gen
         notAfter: options.notAfter,
         signingAlgorithm,
         keys,
+        extensions,
       });
   const fingerprint = Buffer.from(await cert.getThumbprint("SHA-256")).toString("hex");
   const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);

@@ -164,6 +164,11 @@ function resolveFileRelativePaths(document: Record<string, unknown>, directory: 
   for (const rule of listAt(document.rotation, "integrations")) {
     if (isMapping(rule)) resolveKey(rule.source, "path");
   }
+  if (isMapping(document.web)) {
+    resolveKey(document.web, "bearer_token_file");
+    resolveKey(document.web.tls_server_config, "cert_file");
+    resolveKey(document.web.tls_server_config, "key_file");
+  }
 }
 
 function openSecret(spec: SecretSpec, env: Record<string, string | undefined>): SecretSource {

@@ -23,7 +23,7 @@ export function looksLikeApiKey(text: string): boolean {
   return /^\s*SG\./.test(text);
 }
 
-const SENSITIVE_KEY = /key|secret|token|password/i;
+const SENSITIVE_KEY = /key|secret|token|password|auth/i;
 
 /** What the user wrote, for messages: quoted scalars, or only the kind of value where it may be secret. */
 export function describeValue(value: unknown, path: readonly PropertyKey[]): string {

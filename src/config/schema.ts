@@ -17,6 +17,9 @@ import {
   type RotateBefore,
   type RotationConfig,
   type SecretSource,
+  type TlsServerConfig,
+  type WebConfig,
+  TLS_MIN_VERSIONS,
 } from "./types.js";
 
 export const DEFAULT_ACCOUNT_NAME = "default";
@@ -46,6 +49,7 @@ export const DEFAULT_ROTATE_BEFORE = "30d";
 export const DEFAULT_OVERLAP = "24h";
 export const DEFAULT_DELETE_DISABLED_AFTER = "never";
 export const DEFAULT_MAX_ROTATIONS_PER_CYCLE = 5;
+export const DEFAULT_TLS_MIN_VERSION = "TLS12";
 
 /** Account names become metric label values and file names in the journal. */
 export const ACCOUNT_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
@@ -59,7 +63,7 @@ export type SecretSpec =
 export interface SchemaContext {
   /** Resolves the relative paths still left in the document (defaults and environment values). */
   readonly cwd: string;
-  /** Builds the source for an account's key; the schema reads it once to prove it is there. */
+  /** Builds the source of a secret (an account's key, the bearer token, the TLS files); the schema reads it once to prove it is there. */
   readonly secret: (spec: SecretSpec) => SecretSource;
 }
 
@@ -75,6 +79,24 @@ function quote(text: string): string {
 function fail(ctx: z.RefinementCtx, message: string, path: PropertyKey[] = []): never {
   ctx.addIssue({ code: "custom", message, path });
   return z.NEVER;
+}
+
+/** The secret's source, read once so a missing secret is a problem at start-up, not at its first use. */
+function readableSecret(
+  context: SchemaContext,
+  ctx: z.RefinementCtx,
+  spec: SecretSpec,
+  path: PropertyKey[],
+): SecretSource | null {
+  const source = context.secret(spec);
+  try {
+    source.read();
+    return source;
+  } catch (error) {
+    if (!(error instanceof SecretUnavailableError)) throw error;
+    ctx.addIssue({ code: "custom", message: error.message, path });
+    return null;
+  }
 }
 
 /**
@@ -264,13 +286,8 @@ function accountSchema(context: SchemaContext) {
         : raw.api_key_file !== undefined
           ? { kind: "file", path: resolvePath(context.cwd, raw.api_key_file) }
           : { kind: "value", value: raw.api_key! };
-    const apiKey = context.secret(spec);
-    try {
-      apiKey.read();
-    } catch (error) {
-      if (error instanceof SecretUnavailableError) return fail(ctx, error.message, [key]);
-      throw error;
-    }
+    const apiKey = readableSecret(context, ctx, spec, [key]);
+    if (apiKey === null) return z.NEVER;
     return {
       name: raw.name,
       baseUrl: raw.base_url ?? REGION_BASE_URLS[raw.region],
@@ -395,6 +412,70 @@ function rotationSchema(context: SchemaContext) {
   });
 }
 
+/** As htpasswd -B and bcryptjs write it: variant, two-digit cost, then 22 characters of salt and 31 of hash. */
+const BCRYPT_HASH = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
+const BCRYPT_MIN_COST = 4;
+const BCRYPT_MAX_COST = 31;
+const BCRYPT_HINT = `make one with: htpasswd -nBC 10 "" | tr -d ':\\n'`;
+
+/** Never quotes a value: the likeliest mistake is a password written where its hash belongs. */
+const basicAuthUsers = z.record(z.string(), z.unknown()).transform((users, ctx) => {
+  const hashes = new Map<string, string>();
+  for (const [user, hash] of Object.entries(users)) {
+    if (user === "" || user.includes(":")) {
+      ctx.addIssue({
+        code: "custom",
+        message: "a user name must not be empty or contain ':' (basic auth cannot carry it)",
+        path: [user],
+      });
+      continue;
+    }
+    const cost = typeof hash === "string" ? BCRYPT_HASH.exec(hash.trim())?.[1] : undefined;
+    if (cost === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `is not a bcrypt hash; write the hash, never the password (${BCRYPT_HINT})`,
+        path: [user],
+      });
+    } else if (Number(cost) < BCRYPT_MIN_COST || Number(cost) > BCRYPT_MAX_COST) {
+      ctx.addIssue({
+        code: "custom",
+        message: `bcrypt cost ${cost} is out of range (${BCRYPT_MIN_COST} to ${BCRYPT_MAX_COST}; 10 is usual)`,
+        path: [user],
+      });
+    } else hashes.set(user, (hash as string).trim());
+  }
+  return hashes;
+});
+
+function webSchema(context: SchemaContext) {
+  const secretFile = (ctx: z.RefinementCtx, path: string, key: string) =>
+    readableSecret(context, ctx, { kind: "file", path: resolvePath(context.cwd, path) }, [key]);
+
+  const tls = strict({
+    cert_file: nonEmpty,
+    key_file: nonEmpty,
+    min_version: orDefault(z.enum(TLS_MIN_VERSIONS), DEFAULT_TLS_MIN_VERSION),
+  }).transform((raw, ctx): TlsServerConfig => {
+    // Both files are read before giving up, so a missing certificate does not hide a missing key.
+    const cert = secretFile(ctx, raw.cert_file, "cert_file");
+    const key = secretFile(ctx, raw.key_file, "key_file");
+    if (cert === null || key === null) return z.NEVER;
+    return { cert, key, minVersion: raw.min_version };
+  });
+
+  return strict({
+    tls_server_config: tls.nullable().prefault(null),
+    basic_auth_users: orDefault(basicAuthUsers, {}),
+    bearer_token_file: nonEmpty.nullable().prefault(null),
+  }).transform((raw, ctx): WebConfig => {
+    const path = raw.bearer_token_file;
+    const bearerToken = path === null ? null : secretFile(ctx, path, "bearer_token_file");
+    if (path !== null && bearerToken === null) return z.NEVER;
+    return { tls: raw.tls_server_config, basicAuthUsers: raw.basic_auth_users, bearerToken };
+  });
+}
+
 /** The whole document. Built per load because account keys and relative paths depend on the context. */
 export function createConfigSchema(context: SchemaContext) {
   return strict({
@@ -410,6 +491,7 @@ export function createConfigSchema(context: SchemaContext) {
     log_level: orDefault(logLevel, DEFAULT_LOG_LEVEL),
     metrics: orDefault(metrics, {}),
     rotation: orDefault(rotationSchema(context), {}),
+    web: orDefault(webSchema(context), {}),
   }).transform((raw, ctx): ParsedConfig => {
     const names = raw.accounts.map((account) => account.name);
     raw.rotation.integrations.forEach((rule, index) => {
@@ -431,6 +513,7 @@ export function createConfigSchema(context: SchemaContext) {
       logLevel: raw.log_level,
       metrics: raw.metrics,
       rotation: raw.rotation,
+      web: raw.web,
     };
   });
 }

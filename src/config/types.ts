@@ -54,6 +54,26 @@ export interface RotationConfig {
   readonly integrations: readonly RotationRule[];
 }
 
+export const TLS_MIN_VERSIONS = ["TLS12", "TLS13"] as const;
+export type TlsMinVersion = (typeof TLS_MIN_VERSIONS)[number];
+
+export interface TlsServerConfig {
+  /** PEM certificate (chain) and private key, re-read when they change. */
+  readonly cert: SecretSource;
+  readonly key: SecretSource;
+  readonly minVersion: TlsMinVersion;
+}
+
+/** Protection of the endpoints on `listen`, shaped like the Prometheus exporter-toolkit web config. */
+export interface WebConfig {
+  /** null: plain HTTP. */
+  readonly tls: TlsServerConfig | null;
+  /** User name -> bcrypt hash; empty: no basic auth. */
+  readonly basicAuthUsers: ReadonlyMap<string, string>;
+  /** null: no bearer token. Either configured method lets a request in. */
+  readonly bearerToken: SecretSource | null;
+}
+
 export interface Config {
   readonly accounts: readonly AccountConfig[];
   /** A node-cron expression (5 or 6 fields). */
@@ -66,6 +86,7 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly metrics: { readonly exposeRelative: boolean };
   readonly rotation: RotationConfig;
+  readonly web: WebConfig;
   /** Where the configuration came from: the config file's absolute path, or "environment". */
   readonly source: string;
 }

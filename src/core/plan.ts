@@ -13,7 +13,6 @@ import type { SourceInput, SourceNote } from "../sources/types.js";
 import type { Inventory, ScannedIntegration } from "./inventory.js";
 import {
   ACTIVE_PHASES,
-  activeRotation,
   overridesOf,
   sameIntegration,
   type Journal,
@@ -327,7 +326,8 @@ function mirrorMetadata(
   if (!offer.result.ok) return planner.note("warn", `metadata: ${offer.result.message}; changing nothing`);
   const same = sameIntegration(target.account, target.integrationId);
   const present = planner.fingerprints();
-  // A lost upload still in the journal is retried by continueRotation, never uploaded a second time here.
+  // A lost upload still in the journal is retried by continueRotation, never uploaded a second time here;
+  // nor is a certificate the document lists twice.
   const inFlight = new Set(
     ctx.journal.rotations.filter((r) => same(r) && ACTIVE_PHASES.has(r.phase)).map((r) => r.fingerprint),
   );
@@ -347,6 +347,7 @@ function mirrorMetadata(
     if (ctx.uploadsLeft <= 0)
       return planner.note("info", "mirror upload postponed: max_rotations_per_cycle reached");
     ctx.uploadsLeft--;
+    inFlight.add(verdict.candidate.certificate.fingerprintSha256);
     planner.actions.push({
       ...target,
       kind: "upload",
@@ -433,10 +434,13 @@ function planIntegration(
     return planner;
   }
   const offer = input.offers.get(ruleIndex);
-  const active = activeRotation(journal, account, integration.id);
-  if (active) continueRotation(planner, active, rule, ctx);
-  else if (offer?.type === "file") startReplacement(planner, rule, offer, ctx);
-  if (offer?.type === "metadata" && (!active || active.kind === "mirror"))
+  // Every rotation under way moves on: a mirrored certificate waiting out its overlap must not hold up
+  // the verification, or the retried upload, of the next one the IdP published.
+  const same = sameIntegration(account, integration.id);
+  const active = journal.rotations.filter((r) => same(r) && ACTIVE_PHASES.has(r.phase));
+  for (const record of active) continueRotation(planner, record, rule, ctx);
+  if (active.length === 0 && offer?.type === "file") startReplacement(planner, rule, offer, ctx);
+  if (offer?.type === "metadata" && active.every((r) => r.kind === "mirror"))
     mirrorMetadata(planner, rule, offer, ctx);
   deleteExpiredDisables(planner, input.rotation, journal);
   return planner;

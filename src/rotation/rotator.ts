@@ -126,7 +126,8 @@ export class Rotator {
   async cycle(scanned: Inventory, options: CycleOptions = {}): Promise<CycleReport> {
     const { config, clock, dryRun } = this.options;
     const now = clock.now();
-    await this.commit(reconcile(this.journal, scanned, now));
+    // A step a crash interrupted is settled by what SendGrid shows now; keeping it would report it forever.
+    await this.commit({ ...reconcile(this.journal, scanned, now), inProgress: null });
     const rules = config.rotation.integrations;
     const offers = new Map(
       await readOffers(rules, config.http.timeoutMs, (index) => !options.offers?.has(index)),
@@ -169,7 +170,10 @@ export class Rotator {
     if (!planned.ok) throw new RollbackRefused(planned.message);
     const steps: StepOutcome[] = [];
     for (const action of planned.actions) {
-      steps.push(this.options.dryRun ? await this.dryRun(action) : await this.execute(action));
+      const step = this.options.dryRun ? await this.dryRun(action) : await this.execute(action);
+      steps.push(step);
+      // The uploaded certificate may only be disabled once the old one is enabled again: stop here.
+      if (step.result === "failure") break;
     }
     if (!this.options.dryRun && steps.every((s) => s.result === "success")) {
       await this.commit(

@@ -1,14 +1,41 @@
-// The one HTTP server on `listen`: /metrics, /healthz, /readyz, /api/v1/inventory and the status page.
+// The one HTTP(S) server on `listen`: /metrics, /healthz, /readyz, /api/v1/inventory and the status page,
+// behind the optional TLS and authentication of the `web` config (all but /healthz, which kubelet probes).
 // Read-only (GET/HEAD); reads the monitor's latest snapshot and never starts a scan or an API call.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import type { WebConfig } from "../config/types.js";
 import type { Journal } from "../core/journal.js";
 import { inventoryReport } from "../core/report.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/registry.js";
 import type { Monitor } from "../scan/monitor.js";
+import { Authenticator, WWW_AUTHENTICATE } from "./auth.js";
 import { renderStatusPage, type HistoryEntry } from "./status-page.js";
+import { TlsCredentials } from "./tls.js";
+
+/** Open to anyone even when authentication is on: the kubelet probes it without credentials. */
+export const UNAUTHENTICATED_PATH = "/healthz";
+
+/** A slow or idle client must not hold the server: bounded header, request and keep-alive times. */
+export interface ServerTimeouts {
+  /** The request head must be complete within this (also the TLS handshake's limit). */
+  readonly headersMs: number;
+  /** The whole request; not shorter than headersMs. */
+  readonly requestMs: number;
+  /** An idle kept-alive connection is closed after this. */
+  readonly keepAliveMs: number;
+  /** How often the two above are checked; Node's default of 30 s would let a slow client stay that much longer. */
+  readonly checkIntervalMs: number;
+}
+
+export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  keepAliveMs: 5_000,
+  checkIntervalMs: 1_000,
+};
 
 export interface HttpServerOptions {
   readonly host: string;
@@ -24,11 +51,16 @@ export interface HttpServerOptions {
   /** The rotation journal: rotations under way and integrations backing off. */
   readonly rotations?: () => Journal;
   readonly version: string;
+  /** TLS and authentication; absent: plain HTTP, open to all. */
+  readonly web?: WebConfig;
+  /** Each absent one is DEFAULT_SERVER_TIMEOUTS'. */
+  readonly timeouts?: Partial<ServerTimeouts>;
 }
 
 export interface RunningServer {
+  /** http:// or https://, no trailing slash. */
   readonly url: string;
-  readonly server: Server;
+  readonly server: Server | HttpsServer;
   close(): Promise<void>;
 }
 
@@ -84,26 +116,59 @@ function routes(options: HttpServerOptions): Record<string, Handler> {
   };
 }
 
+/**
+ * Starts listening. Throws TlsCredentialsError, naming the files, when TLS is configured and its
+ * certificate and key cannot be used.
+ */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const table = routes(options);
-  const server = createServer((request, response) => {
-    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+  const { logger } = options;
+  const timeouts = { ...DEFAULT_SERVER_TIMEOUTS, ...options.timeouts };
+  const authenticator = options.web ? Authenticator.from(options.web, logger) : null;
+  const credentials = options.web?.tls ? new TlsCredentials(options.web.tls, logger) : null;
+
+  const serve = async (request: IncomingMessage, response: ServerResponse, path: string) => {
+    if (
+      authenticator !== null &&
+      path !== UNAUTHENTICATED_PATH &&
+      !(await authenticator.allows(request.headers.authorization))
+    ) {
+      // Neither the header nor any part of it is logged: it is a credential, right or wrong.
+      logger.debug({ path, remote: request.socket.remoteAddress }, "unauthenticated request refused");
+      response.setHeader("www-authenticate", WWW_AUTHENTICATE);
+      return text(response, 401, "unauthorized");
+    }
     const handler = table[path];
     if (!handler) return text(response, 404, "not found");
     if (request.method !== "GET" && request.method !== "HEAD") {
       response.setHeader("allow", "GET, HEAD");
       return text(response, 405, "method not allowed");
     }
-    Promise.resolve(handler(request, response)).catch((error: unknown) => {
-      options.logger.error({ err: error, path }, "HTTP handler failed");
+    await handler(request, response);
+  };
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
+    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    serve(request, response, path).catch((error: unknown) => {
+      logger.error({ err: error, path }, "HTTP handler failed");
       if (!response.headersSent) text(response, 500, "internal error");
       else response.destroy();
     });
-  });
-  // A slow or idle client must not hold the server: bounded header, request and keep-alive times.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
+  };
+
+  const httpOptions = { connectionsCheckingInterval: timeouts.checkIntervalMs };
+  let server: Server | HttpsServer;
+  if (credentials === null) server = createServer(httpOptions, listener);
+  else {
+    const https = createHttpsServer(
+      { ...httpOptions, ...credentials.options, handshakeTimeout: timeouts.headersMs },
+      listener,
+    );
+    credentials.attach(https);
+    server = https;
+  }
+  server.headersTimeout = timeouts.headersMs;
+  server.requestTimeout = timeouts.requestMs;
+  server.keepAliveTimeout = timeouts.keepAliveMs;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
@@ -114,7 +179,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host === "[::]" ? "[::1]" : host}:${address.port}`,
+    url: `${credentials === null ? "http" : "https"}://${host === "0.0.0.0" ? "127.0.0.1" : host === "[::]" ? "[::1]" : host}:${address.port}`,
     server,
     close: () =>
       new Promise<void>((resolve) => {

@@ -125,7 +125,8 @@ export function metadataOffer(signing: readonly string[]): SourceOffer {
 }
 
 export function rotationRecord(
-  fields: Pick<RotationRecord, "integrationId" | "fingerprint" | "pem" | "notAfter"> & Partial<RotationRecord>,
+  fields: Pick<RotationRecord, "integrationId" | "fingerprint" | "pem" | "notAfter"> &
+    Partial<RotationRecord>,
 ): RotationRecord {
   return {
     id: `main/${fields.integrationId}/${fields.fingerprint.slice(0, 16)}`,

@@ -52,10 +52,7 @@ type Spec = Omit<CertRecord, "pem"> & { readonly key: string };
 const record = ({ key, ...rest }: Spec) => scanned({ ...rest, pem: pem(key) });
 
 /** Evaluates one account with one enabled integration holding `certs`. */
-function single(
-  certs: readonly Spec[],
-  overrides: EnabledOverrides = NO_OVERRIDES,
-): IntegrationState {
+function single(certs: readonly Spec[], overrides: EnabledOverrides = NO_OVERRIDES): IntegrationState {
   const inventory = inventoryOf(account("main", [scannedIntegration(integration("i1"), certs.map(record))]));
   const state = evaluate(inventory, THRESHOLDS, overrides, NOW).accounts[0]!.integrations[0];
   if (!state) throw new Error("integration missing from the evaluation");
@@ -182,9 +179,7 @@ describe("evaluate: an integration's best certificate", () => {
 
   it("is unknown when its certificates could not be listed", () => {
     const inventory = inventoryOf(
-      account("main", [
-        scannedIntegration(integration("i1"), null, { reason: "http_5xx", message: "boom" }),
-      ]),
+      account("main", [scannedIntegration(integration("i1"), null, { reason: "http_5xx", message: "boom" })]),
     );
     const state = evaluate(inventory, THRESHOLDS, NO_OVERRIDES, NOW).accounts[0]!.integrations[0]!;
     expect(state.status).toBe("unknown");

@@ -1,7 +1,12 @@
 // Builds scan inventories from real generated certificates for the pure core tests: an integration, its
 // API certificate records and their parse results, as src/scan/ would have produced them.
 import { parseCertificate } from "../../src/certs/parse.js";
-import type { Inventory, ScannedAccount, ScannedCertificate, ScannedIntegration } from "../../src/core/inventory.js";
+import type {
+  Inventory,
+  ScannedAccount,
+  ScannedCertificate,
+  ScannedIntegration,
+} from "../../src/core/inventory.js";
 import type { ApiCertificate, Failure, Integration, ParsedCertificate } from "../../src/core/model.js";
 import { makeCert, type CertAt } from "./make-cert.js";
 

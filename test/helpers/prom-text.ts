@@ -58,10 +58,13 @@ function unescapeHelp(text: string): string {
   return text.replace(/\\(\\|n)/g, (_, c: string) => (c === "n" ? "\n" : "\\"));
 }
 
+/** Go's ParseFloat rules, as Prometheus uses: NaN and Inf in any case (prom-client writes `Nan`). */
 function parseValue(text: string, line: string): number {
-  if (text === "+Inf" || text === "Inf") return Infinity;
-  if (text === "-Inf") return -Infinity;
-  if (text === "NaN") return NaN;
+  const special = /^([-+]?)(inf|infinity|nan)$/i.exec(text);
+  if (special) {
+    if (special[2]!.toLowerCase() === "nan") return NaN;
+    return special[1] === "-" ? -Infinity : Infinity;
+  }
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw new Error(`bad value in: ${line}`);
   return Number(text);
 }
@@ -148,7 +151,8 @@ export function parsePrometheusText(text: string): Exposition {
     let labels: Record<string, string> = {};
     if (rest.startsWith("{")) ({ labels, rest } = parseLabels(rest, line));
     const fields = rest.trim().split(/\s+/);
-    if (fields.length < 1 || fields.length > 2 || fields[0] === "") throw new Error(`bad sample line: ${line}`);
+    if (fields.length < 1 || fields.length > 2 || fields[0] === "")
+      throw new Error(`bad sample line: ${line}`);
     familyOf(families, current, name).samples.push({ name, labels, value: parseValue(fields[0]!, line) });
   }
   return new Exposition(families);

@@ -15,6 +15,8 @@ export type LogLine = Readonly<Record<string, unknown>> & { readonly msg?: strin
 
 export interface TestDaemon {
   readonly daemon: Daemon;
+  /** The config file the daemon runs with (in a temp directory removed by close()). */
+  readonly configFile: string;
   readonly logs: readonly LogLine[];
   /** A request to the daemon's server; `path` starts with `/`. */
   request(path: string, init?: RequestInit): Promise<Response>;
@@ -68,6 +70,7 @@ rotation: { enabled: false }
   const request = (path: string, init?: RequestInit) => fetch(`${daemon.url}${path}`, init);
   return {
     daemon,
+    configFile: file,
     logs,
     request,
     async scrape() {

@@ -1,0 +1,51 @@
+# syntax=docker/dockerfile:1
+# sendgrid-sso-certs as a container: `docker build -t sendgrid-sso-certs .`
+#
+# The build stage compiles with the dev dependencies and packs what `npm pack` would publish (package.json
+# "files"); the runtime stage unpacks that and installs the production dependencies only, from the same
+# lock file. test/deploy/runtime-image.spec.ts reproduces the runtime stage without a Docker engine.
+#
+# No init process (tini, --init): node runs as PID 1 and handles SIGTERM/SIGINT itself (src/cli/signals.ts),
+# and the daemon starts no child processes, so there are no zombies to reap.
+
+FROM node:24-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json README.md ./
+COPY src ./src
+COPY config/config.example.yaml ./config/
+RUN npm run build \
+  && npm pack --pack-destination /tmp \
+  && mkdir /app \
+  && tar -xzf /tmp/sendgrid-sso-certs-*.tgz -C /app --strip-components=1 \
+  && cp package-lock.json /app/
+
+FROM node:24-slim
+ARG VERSION=0.1.0
+# The repository URL is yours to give: docker build --build-arg SOURCE_URL=https://… .
+ARG SOURCE_URL=""
+LABEL org.opencontainers.image.title="sendgrid-sso-certs" \
+      org.opencontainers.image.description="Keeps the SAML certificates of Twilio SendGrid SSO integrations from expiring unnoticed: Prometheus metrics, alerts and safe rotation." \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.version="${VERSION}"
+ENV NODE_ENV=production \
+    STATE_DIR=/var/lib/sendgrid-sso-certs
+WORKDIR /app
+COPY --from=build /app ./
+# The application files stay owned by root: the process can read them, never change them.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+  && npm cache clean --force \
+  && mkdir -p /etc/sendgrid-sso-certs /var/lib/sendgrid-sso-certs \
+  && chown 1000:1000 /var/lib/sendgrid-sso-certs
+# The image's `node` user, by number so Kubernetes' runAsNonRoot can verify it.
+USER 1000:1000
+VOLUME /var/lib/sendgrid-sso-certs
+EXPOSE 9469
+STOPSIGNAL SIGTERM
+# No curl in the slim image: node asks /healthz, on the port of LISTEN when it is set.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "const port = (process.env.LISTEN || '').split(':').pop() || '9469'; require('node:http').get('http://127.0.0.1:' + port + '/healthz', (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1));"]
+ENTRYPOINT ["node", "/app/dist/cli.js"]
+CMD ["run", "--config", "/etc/sendgrid-sso-certs/config.yaml"]
