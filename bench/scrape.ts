@@ -40,8 +40,10 @@ export async function scrapeBench(emulator: BenchEmulator, options: ScrapeOption
     for (let i = 0; i < options.scrapes; i++) {
       const { ms } = await timed(async () => {
         const answer = await request(`${url}/metrics`, { dispatcher: agent });
-        const body = await answer.body.text();
-        if (answer.statusCode !== 200 || body.length === 0) throw new Error(`/metrics answered ${answer.statusCode}`);
+        // Counted, not decoded: what is timed is the daemon's answer, not this process turning it into a string.
+        let bytes = 0;
+        for await (const chunk of answer.body) bytes += (chunk as Buffer).length;
+        if (answer.statusCode !== 200 || bytes === 0) throw new Error(`/metrics answered ${answer.statusCode}`);
       });
       times.push(ms);
       await sleep(options.pauseMs);

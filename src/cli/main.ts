@@ -5,6 +5,7 @@ import { InvalidSeedError } from "../emulator/seeds.js";
 import { LockHeldError } from "../rotation/errors.js";
 import { RollbackRefused } from "../rotation/rotator.js";
 import { SendGridError } from "../sendgrid/errors.js";
+import { TlsCredentialsError } from "../server/tls.js";
 import { VERSION } from "../version.js";
 import {
   UsageError,
@@ -74,7 +75,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.stderr.write(`${PROGRAM}: ${error.message}\n`);
       return exit ?? 2;
     }
-    if (error instanceof LockHeldError || error instanceof InvalidSeedError) {
+    if (
+      error instanceof LockHeldError ||
+      error instanceof InvalidSeedError ||
+      error instanceof TlsCredentialsError
+    ) {
       io.stderr.write(`${PROGRAM}: ${error.message}\n`);
       return 2;
     }

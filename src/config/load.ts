@@ -13,6 +13,7 @@ import {
   fsErrorText,
   looksLikeApiKey,
   problemLine,
+  withoutKeyShapes,
   yamlErrorText,
 } from "./problems.js";
 import { createConfigSchema, DEFAULT_ACCOUNTS, isMapping, type SecretSpec } from "./schema.js";
@@ -43,7 +44,7 @@ export function loadConfig(options: LoadOptions): LoadResult {
   let document: unknown = {};
   if (file !== null) {
     const read = readDocument(file);
-    if (!read.ok) return { ok: false, problems: read.problems, source };
+    if (!read.ok) return { ok: false, problems: read.problems.map(withoutKeyShapes), source };
     document = read.document ?? {};
   }
 
@@ -99,7 +100,7 @@ function withoutSecrets(line: string, secrets: ReadonlySet<string>): string {
   let text = line;
   // Short values are left alone: replacing "a" everywhere would garble messages, and no API key is short.
   for (const value of secrets) if (value.length >= 8) text = text.replaceAll(value, "[redacted]");
-  return text;
+  return withoutKeyShapes(text);
 }
 
 function locateFile(file: string | null, cwd: string): string | null {

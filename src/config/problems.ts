@@ -23,6 +23,14 @@ export function looksLikeApiKey(text: string): boolean {
   return /^\s*SG\./.test(text);
 }
 
+/**
+ * The last line of defence for text quoted from elsewhere (a YAML parser's message names an unresolved
+ * alias, which a user may have typed a key into): anything shaped like a key inside it is cut out.
+ */
+export function withoutKeyShapes(text: string): string {
+  return text.replace(/SG\.[\w.-]+/g, "[redacted]");
+}
+
 const SENSITIVE_KEY = /key|secret|token|password|auth/i;
 
 /** What the user wrote, for messages: quoted scalars, or only the kind of value where it may be secret. */

@@ -63,7 +63,10 @@ export type SecretSpec =
 export interface SchemaContext {
   /** Resolves the relative paths still left in the document (defaults and environment values). */
   readonly cwd: string;
-  /** Builds the source of a secret (an account's key, the bearer token, the TLS files); the schema reads it once to prove it is there. */
+  /**
+   * Builds the source of a secret (an account's key, the bearer token, the TLS files); the schema reads
+   * it once to prove it is there.
+   */
   readonly secret: (spec: SecretSpec) => SecretSource;
 }
 
@@ -412,7 +415,7 @@ function rotationSchema(context: SchemaContext) {
   });
 }
 
-/** As htpasswd -B and bcryptjs write it: variant, two-digit cost, then 22 characters of salt and 31 of hash. */
+/** As htpasswd -B and bcryptjs write it: variant, two-digit cost, 22 characters of salt, 31 of hash. */
 const BCRYPT_HASH = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
 const BCRYPT_MIN_COST = 4;
 const BCRYPT_MAX_COST = 31;
@@ -449,31 +452,30 @@ const basicAuthUsers = z.record(z.string(), z.unknown()).transform((users, ctx) 
 });
 
 function webSchema(context: SchemaContext) {
-  const secretFile = (ctx: z.RefinementCtx, path: string, key: string) =>
-    readableSecret(context, ctx, { kind: "file", path: resolvePath(context.cwd, path) }, [key]);
-
+  // Read where it is written, so a missing file is reported even when a sibling key is wrong too.
+  const secretFile = nonEmpty.transform(
+    (path, ctx) =>
+      readableSecret(context, ctx, { kind: "file", path: resolvePath(context.cwd, path) }, []) ?? z.NEVER,
+  );
   const tls = strict({
-    cert_file: nonEmpty,
-    key_file: nonEmpty,
+    cert_file: secretFile,
+    key_file: secretFile,
     min_version: orDefault(z.enum(TLS_MIN_VERSIONS), DEFAULT_TLS_MIN_VERSION),
-  }).transform((raw, ctx): TlsServerConfig => {
-    // Both files are read before giving up, so a missing certificate does not hide a missing key.
-    const cert = secretFile(ctx, raw.cert_file, "cert_file");
-    const key = secretFile(ctx, raw.key_file, "key_file");
-    if (cert === null || key === null) return z.NEVER;
-    return { cert, key, minVersion: raw.min_version };
-  });
+  }).transform((raw): TlsServerConfig => ({
+    cert: raw.cert_file,
+    key: raw.key_file,
+    minVersion: raw.min_version,
+  }));
 
   return strict({
     tls_server_config: tls.nullable().prefault(null),
     basic_auth_users: orDefault(basicAuthUsers, {}),
-    bearer_token_file: nonEmpty.nullable().prefault(null),
-  }).transform((raw, ctx): WebConfig => {
-    const path = raw.bearer_token_file;
-    const bearerToken = path === null ? null : secretFile(ctx, path, "bearer_token_file");
-    if (path !== null && bearerToken === null) return z.NEVER;
-    return { tls: raw.tls_server_config, basicAuthUsers: raw.basic_auth_users, bearerToken };
-  });
+    bearer_token_file: secretFile.nullable().prefault(null),
+  }).transform((raw): WebConfig => ({
+    tls: raw.tls_server_config,
+    basicAuthUsers: raw.basic_auth_users,
+    bearerToken: raw.bearer_token_file,
+  }));
 }
 
 /** The whole document. Built per load because account keys and relative paths depend on the context. */

@@ -94,17 +94,6 @@ export const sameIntegration =
   (account: string, integrationId: string) => (record: { account: string; integrationId: string }) =>
     record.account === account && record.integrationId === integrationId;
 
-export function activeRotation(
-  journal: Journal,
-  account: string,
-  integrationId: string,
-): RotationRecord | null {
-  return (
-    journal.rotations.find((r) => sameIntegration(account, integrationId)(r) && ACTIVE_PHASES.has(r.phase)) ??
-    null
-  );
-}
-
 export function overridesOf(journal: Journal): EnabledOverrides {
   const keys = new Set(journal.disabled.map((d) => `${d.account}\u0000${d.certificateId}`));
   return { isDisabledByTool: (account, certificateId) => keys.has(`${account}\u0000${certificateId}`) };

@@ -13,7 +13,7 @@ import { EmulatorState } from "./state.js";
 import { DEFAULT_QUIRKS, FORBIDDEN_BODY, UNAUTHORIZED_BODY, WireRenderer, type Quirks } from "./wire.js";
 
 export interface EmulatorOptions {
-  /** The one bearer token accepted. */
+  /** The one bearer token accepted (until setApiKey). */
   readonly apiKey: string;
   /** Default: empty. */
   readonly seed?: Seed;
@@ -54,6 +54,8 @@ export interface Emulator {
   /** Every request in arrival order, oldest first (past 100,000 entries the older half is dropped). */
   readonly log: readonly RequestLogEntry[];
   clearLog(): void;
+  /** From now on accepts only `key`, as SendGrid does once an API key is replaced by a new one. */
+  setApiKey(key: string): void;
   /** Closes the server and destroys every open, hung or trickling connection. */
   close(): Promise<void>;
 }
@@ -61,6 +63,8 @@ export interface Emulator {
 const JSON_TYPE = "application/json";
 /** A standalone emulator runs for days: past this many entries the older half of the log is dropped. */
 const LOG_LIMIT = 100_000;
+/** One account, one rate limit, whichever of its keys a request carries. */
+const RATE_LIMIT_BUCKET = "account";
 
 function keyMatches(header: string | undefined, apiKey: string): boolean {
   const token = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
@@ -111,6 +115,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const api = createApi(state, wire);
   const faults = new FaultController(seededRandom(options.seedRandom ?? Math.floor(Math.random() * 2 ** 32)));
   const log: RequestLogEntry[] = [];
+  let apiKey = options.apiKey;
   const sockets = new Set<Socket>();
   const pendingTimers = new Map<NodeJS.Timeout, () => void>();
   let closing: Promise<void> | null = null;
@@ -176,10 +181,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     query: URLSearchParams,
     body: RequestBody,
   ): ApiResponse {
-    if (!keyMatches(request.headers.authorization, options.apiKey)) {
+    if (!keyMatches(request.headers.authorization, apiKey)) {
       return { status: 401, body: UNAUTHORIZED_BODY };
     }
-    const rate = limiter.take(options.apiKey);
+    const rate = limiter.take(RATE_LIMIT_BUCKET);
     if (!rate.allowed) {
       return {
         status: 429,
@@ -285,6 +290,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     },
     clearLog() {
       log.length = 0;
+    },
+    setApiKey(key) {
+      apiKey = key;
     },
     close() {
       closing ??= new Promise<void>((resolve) => {

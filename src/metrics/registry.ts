@@ -1,10 +1,14 @@
 // Owns every metric name and label of SPEC.md on a private prom-client Registry. Certificate and
-// integration series are filled in collect() from the latest snapshot at scrape time, so a series of a
-// certificate that vanished is gone on the next scrape; events (requests, errors, rotations) are counters.
+// integration series are filled from the latest snapshot at each scrape, so a series of a certificate
+// that vanished is gone on the next scrape; events (requests, errors, rotations) are counters. Label
+// sets are formatted once per snapshot object, not per scrape: a scrape of thousands of certificates
+// costs about what prom-client's own rendering of them does.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { ApiCertificate, Integration, ParsedCertificate } from "../core/model.js";
 import { REASON_CODES, type ReasonCode } from "../core/reasons.js";
 import type { Evaluation } from "../core/status.js";
+import { SeriesLabels, SnapshotGauge } from "./snapshot-gauge.js";
 
 export interface AccountScanStats {
   readonly account: string;
@@ -58,7 +62,95 @@ const PROMTOOL_REJECTED_DEFAULTS = [
   "nodejs_active_resources_total",
 ];
 const INTEGRATION_LABELS = ["account", "integration_id", "integration_name"] as const;
+const INFO_LABELS = [...INTEGRATION_LABELS, "enabled", "completed"] as const;
+const SHORT_CERT_LABELS = ["account", "integration_id", "certificate_id"] as const;
 const seconds = (date: Date): number => date.getTime() / 1000;
+
+type Labels<T extends readonly string[]> = SeriesLabels<T[number]>;
+
+interface IntegrationSeries {
+  readonly account: string;
+  readonly short: Labels<typeof INTEGRATION_LABELS>;
+  readonly info: Labels<typeof INFO_LABELS>;
+}
+
+interface CertificateSeries {
+  readonly account: string;
+  readonly integration: Integration;
+  readonly parsed: ParsedCertificate | null;
+  readonly short: Labels<typeof SHORT_CERT_LABELS>;
+  /** null: the PEM did not parse, so there are no date series. */
+  readonly full: Labels<typeof CERT_LABELS> | null;
+}
+
+/**
+ * The label sets of the snapshot's objects, each formatted once: snapshot objects are never mutated, so
+ * while a scan's integrations and certificates stay the latest, a scrape formats no label at all. Held
+ * weakly: the sets of a superseded scan go with it.
+ */
+class SnapshotLabels {
+  private readonly accounts = new Map<string, Labels<["account"]>>();
+  private readonly integrations = new WeakMap<Integration, IntegrationSeries>();
+  private readonly certificates = new WeakMap<ApiCertificate, CertificateSeries>();
+
+  account(account: string): Labels<["account"]> {
+    let labels = this.accounts.get(account);
+    if (!labels) {
+      labels = new SeriesLabels({ account });
+      this.accounts.set(account, labels);
+    }
+    return labels;
+  }
+
+  integration(account: string, integration: Integration): IntegrationSeries {
+    const cached = this.integrations.get(integration);
+    if (cached?.account === account) return cached;
+    const short = { account, integration_id: integration.id, integration_name: integration.name };
+    const series: IntegrationSeries = {
+      account,
+      short: new SeriesLabels(short),
+      info: new SeriesLabels({
+        ...short,
+        enabled: String(integration.enabled),
+        completed: integration.completed === null ? "unknown" : String(integration.completed),
+      }),
+    };
+    this.integrations.set(integration, series);
+    return series;
+  }
+
+  certificate(
+    account: string,
+    integration: Integration,
+    api: ApiCertificate,
+    parsed: ParsedCertificate | null,
+  ): CertificateSeries {
+    const cached = this.certificates.get(api);
+    if (cached?.account === account && cached.integration === integration && cached.parsed === parsed) {
+      return cached;
+    }
+    const series: CertificateSeries = {
+      account,
+      integration,
+      parsed,
+      short: new SeriesLabels({ account, integration_id: integration.id, certificate_id: api.id }),
+      full: parsed
+        ? new SeriesLabels({
+            account,
+            integration_id: integration.id,
+            integration_name: integration.name,
+            certificate_id: api.id,
+            fingerprint_sha256: parsed.fingerprintSha256,
+            subject_cn: parsed.subjectCn ?? "",
+            issuer_cn: parsed.issuerCn ?? "",
+            serial_number: parsed.serialNumber,
+          })
+        : null,
+    };
+    this.certificates.set(api, series);
+    return series;
+  }
+}
 
 export class Metrics {
   readonly registry = new Registry();
@@ -70,6 +162,7 @@ export class Metrics {
   private readonly rotations: Counter<"account" | "integration_id" | "result">;
   private readonly rotationLastSuccess: Gauge<"account" | "integration_id">;
   private readonly rotationBackoff: Gauge<"account" | "integration_id">;
+  private readonly refreshSnapshot: () => void;
 
   constructor(options: MetricsOptions) {
     const { registry } = this;
@@ -88,7 +181,7 @@ export class Metrics {
       registers,
     }).set({ version: options.version, node_version: process.version }, 1);
 
-    this.defineSnapshotGauges(options);
+    this.refreshSnapshot = this.defineSnapshotGauges(options);
 
     this.scanErrors = new Counter({
       name: "sendgrid_sso_scan_errors_total",
@@ -144,22 +237,25 @@ export class Metrics {
     });
   }
 
-  private defineSnapshotGauges(options: MetricsOptions): void {
-    const registers = [this.registry];
+  private defineSnapshotGauges(options: MetricsOptions): () => void {
+    const { registry } = this;
     const { source, now } = options;
-    const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-      new Gauge<L>({ name, help, labelNames, registers });
+    const labels = new SnapshotLabels();
+    const gauge = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[],
+      refresh?: () => void,
+    ) => new SnapshotGauge<L>({ name, help, labelNames, registry, refresh });
 
-    // One collect() fills every snapshot gauge. prom-client calls a metric's collect when the registry
-    // renders it, in registration order; this gauge is registered first of them, so the gauges after it
-    // read what it set during the same scrape.
-    const notAfter = new Gauge({
-      name: "sendgrid_sso_certificate_not_after_timestamp_seconds",
-      help: "Unix time the certificate expires (from the PEM).",
-      labelNames: CERT_LABELS,
-      registers,
-      collect: () => rebuild(),
-    });
+    // Registered first of the snapshot gauges: a plain registry.metrics() reaches it before the others,
+    // so its refresh fills them all for that scrape. render() refreshes once itself.
+    const notAfter = gauge(
+      "sendgrid_sso_certificate_not_after_timestamp_seconds",
+      "Unix time the certificate expires (from the PEM).",
+      CERT_LABELS,
+      () => refresh(),
+    );
     const notBefore = gauge(
       "sendgrid_sso_certificate_not_before_timestamp_seconds",
       "Unix time the certificate becomes valid (from the PEM).",
@@ -180,18 +276,14 @@ export class Metrics {
     const enabled = gauge(
       "sendgrid_sso_certificate_enabled",
       "1 when the certificate is enabled, 0 when disabled; absent when the API does not say.",
-      ["account", "integration_id", "certificate_id"],
+      SHORT_CERT_LABELS,
     );
     const parseError = gauge(
       "sendgrid_sso_certificate_parse_error",
       "1 when the stored certificate could not be parsed.",
-      ["account", "integration_id", "certificate_id"],
+      SHORT_CERT_LABELS,
     );
-    const info = gauge("sendgrid_sso_integration_info", "SSO integration; always 1.", [
-      ...INTEGRATION_LABELS,
-      "enabled",
-      "completed",
-    ]);
+    const info = gauge("sendgrid_sso_integration_info", "SSO integration; always 1.", INFO_LABELS);
     const bestNotAfter = gauge(
       "sendgrid_sso_integration_best_not_after_timestamp_seconds",
       "Expiry of the integration's best valid enabled certificate; absent when it has none.",
@@ -223,73 +315,58 @@ export class Metrics {
       ["account"],
     );
 
-    const perCertificate = [
+    const all = [
       notAfter,
       notBefore,
       expired,
       enabled,
       parseError,
       ...(expiresIn ? [expiresIn] : []),
+      info,
+      bestNotAfter,
+      validCount,
+      scrapeSuccess,
+      lastScrape,
+      lastSuccess,
+      duration,
     ];
-    const perIntegration = [info, bestNotAfter, validCount];
-    const perAccount = [scrapeSuccess, lastScrape, lastSuccess, duration];
 
-    const rebuild = () => {
-      const at = now();
-      for (const metric of [...perCertificate, ...perIntegration, ...perAccount]) metric.reset();
+    const fill = (at: Date) => {
       for (const stats of source.scanStats()) {
-        const labels = { account: stats.account };
-        scrapeSuccess.set(labels, stats.success ? 1 : 0);
-        if (stats.lastScrapeAt) lastScrape.set(labels, seconds(stats.lastScrapeAt));
-        if (stats.lastSuccessAt) lastSuccess.set(labels, seconds(stats.lastSuccessAt));
-        if (stats.durationSeconds !== null) duration.set(labels, stats.durationSeconds);
+        const account = labels.account(stats.account);
+        scrapeSuccess.put(account, stats.success ? 1 : 0);
+        if (stats.lastScrapeAt) lastScrape.put(account, seconds(stats.lastScrapeAt));
+        if (stats.lastSuccessAt) lastSuccess.put(account, seconds(stats.lastSuccessAt));
+        if (stats.durationSeconds !== null) duration.put(account, stats.durationSeconds);
       }
       const evaluation = source.evaluation(at);
       if (!evaluation) return;
       for (const account of evaluation.accounts) {
         for (const state of account.integrations) {
-          const integration = {
-            account: account.account,
-            integration_id: state.integration.id,
-            integration_name: state.integration.name,
-          };
-          info.set(
-            {
-              ...integration,
-              enabled: String(state.integration.enabled),
-              completed:
-                state.integration.completed === null ? "unknown" : String(state.integration.completed),
-            },
-            1,
-          );
-          validCount.set(integration, state.validCount);
-          if (state.best) bestNotAfter.set(integration, seconds(state.best.notAfter));
+          const integration = labels.integration(account.account, state.integration);
+          info.put(integration.info, 1);
+          validCount.put(integration.short, state.validCount);
+          if (state.best) bestNotAfter.put(integration.short, seconds(state.best.notAfter));
           for (const certificate of state.certificates) {
-            const short = {
-              account: account.account,
-              integration_id: state.integration.id,
-              certificate_id: certificate.api.id,
-            };
-            parseError.set(short, certificate.parsed ? 0 : 1);
-            if (certificate.knownEnabled !== null) enabled.set(short, certificate.knownEnabled ? 1 : 0);
-            const parsed = certificate.parsed;
-            if (!parsed) continue;
-            const labels = {
-              ...integration,
-              certificate_id: certificate.api.id,
-              fingerprint_sha256: parsed.fingerprintSha256,
-              subject_cn: parsed.subjectCn ?? "",
-              issuer_cn: parsed.issuerCn ?? "",
-              serial_number: parsed.serialNumber,
-            };
-            notAfter.set(labels, seconds(parsed.notAfter));
-            notBefore.set(labels, seconds(parsed.notBefore));
-            expired.set(labels, certificate.status === "expired" ? 1 : 0);
-            expiresIn?.set(labels, Math.floor((parsed.notAfter.getTime() - at.getTime()) / 1000));
+            const { parsed } = certificate;
+            const series = labels.certificate(account.account, state.integration, certificate.api, parsed);
+            parseError.put(series.short, parsed ? 0 : 1);
+            if (certificate.knownEnabled !== null) enabled.put(series.short, certificate.knownEnabled ? 1 : 0);
+            if (!parsed || !series.full) continue;
+            notAfter.put(series.full, seconds(parsed.notAfter));
+            notBefore.put(series.full, seconds(parsed.notBefore));
+            expired.put(series.full, certificate.status === "expired" ? 1 : 0);
+            expiresIn?.put(series.full, Math.floor((parsed.notAfter.getTime() - at.getTime()) / 1000));
           }
         }
       }
     };
+    const refresh = () => {
+      for (const metric of all) metric.begin();
+      fill(now());
+      for (const metric of all) metric.finish();
+    };
+    return refresh;
   }
 
   /** Hook for the SendGrid client: one call per attempt. */
@@ -326,8 +403,18 @@ export class Metrics {
     else this.rotationBackoff.remove(labels);
   }
 
-  render(): Promise<string> {
-    return this.registry.metrics();
+  /** The exposition, exactly as registry.metrics() renders it, with the snapshot families' text reused. */
+  async render(): Promise<string> {
+    this.refreshSnapshot();
+    const parts: string[] = [];
+    for (const metric of this.registry.getMetricsAsArray()) {
+      parts.push(
+        metric instanceof SnapshotGauge
+          ? metric.exposition()
+          : await this.registry.getSingleMetricAsString(metric.name),
+      );
+    }
+    return `${parts.join("\n\n")}\n`;
   }
 
   get contentType(): string {

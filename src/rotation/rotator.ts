@@ -268,7 +268,12 @@ export class Rotator {
     await this.commit({ ...after, inProgress: null });
     const level = outcome.ok ? "info" : "error";
     logger[level](
-      { ...target, action: action.kind, reason: action.reason },
+      {
+        account: action.account,
+        integration_id: action.integrationId,
+        action: action.kind,
+        reason: action.reason,
+      },
       `${action.kind}: ${outcome.message}`,
     );
     await this.audit(action, outcome.ok ? "success" : "failure", outcome.message, outcome.certificateId);

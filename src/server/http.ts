@@ -26,7 +26,10 @@ export interface ServerTimeouts {
   readonly requestMs: number;
   /** An idle kept-alive connection is closed after this. */
   readonly keepAliveMs: number;
-  /** How often the two above are checked; Node's default of 30 s would let a slow client stay that much longer. */
+  /**
+   * How often the header and request limits are checked: Node's default, 30 s, would let a slow client
+   * stay that much longer.
+   */
   readonly checkIntervalMs: number;
 }
 
@@ -120,6 +123,12 @@ function routes(options: HttpServerOptions): Record<string, Handler> {
  * Starts listening. Throws TlsCredentialsError, naming the files, when TLS is configured and its
  * certificate and key cannot be used.
  */
+/** A wildcard bind address is not something to connect to: the loopback address of its family is. */
+function reachable(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1";
+  return host === "[::]" ? "[::1]" : host;
+}
+
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const table = routes(options);
   const { logger } = options;
@@ -147,7 +156,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     await handler(request, response);
   };
   const listener = (request: IncomingMessage, response: ServerResponse) => {
-    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    // URL.parse, not new URL: a target like "http://[" would throw here, outside any handler, and the
+    // uncaught exception would end the daemon.
+    const path = URL.parse(request.url ?? "/", "http://localhost")?.pathname;
+    if (path === undefined) return text(response, 400, "bad request");
     serve(request, response, path).catch((error: unknown) => {
       logger.error({ err: error, path }, "HTTP handler failed");
       if (!response.headersSent) text(response, 500, "internal error");
@@ -179,7 +191,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
-    url: `${credentials === null ? "http" : "https"}://${host === "0.0.0.0" ? "127.0.0.1" : host === "[::]" ? "[::1]" : host}:${address.port}`,
+    url: `${credentials === null ? "http" : "https"}://${reachable(host)}:${address.port}`,
     server,
     close: () =>
       new Promise<void>((resolve) => {

@@ -3,8 +3,12 @@
 // broken pair replace a working one, and never puts the key's content in an error or a log line.
 
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import type { Server as TlsServer } from "node:tls";
-import { createSecureContext, type SecureContextOptions, type SecureVersion } from "node:tls";
+import {
+  createSecureContext,
+  type SecureContextOptions,
+  type SecureVersion,
+  type Server as TlsServer,
+} from "node:tls";
 import { SecretUnavailableError } from "../config/secrets.js";
 import type { TlsMinVersion, TlsServerConfig } from "../config/types.js";
 import type { Logger } from "../log.js";
@@ -78,7 +82,10 @@ export class TlsCredentials {
       if (!(error instanceof TlsCredentialsError)) throw error;
       if (error.message !== this.#lastProblem) {
         this.#lastProblem = error.message;
-        this.#logger.warn({ problem: error.message }, "TLS files changed but cannot be used; keeping the previous certificate");
+        this.#logger.warn(
+          { problem: error.message },
+          "TLS files changed but cannot be used; keeping the previous certificate",
+        );
       }
       return null;
     }
@@ -99,20 +106,21 @@ export class TlsCredentials {
       key: pair.key,
       minVersion: PROTOCOLS[this.#config.minVersion],
     };
-    let reason: string | null;
+    let reason: string | null = null;
     try {
       // OpenSSL files a key of another type than the certificate's beside it without complaint, and
       // every handshake then fails: the pair is checked explicitly.
-      const matches = new X509Certificate(pair.cert).checkPrivateKey(createPrivateKey(pair.key));
-      reason = matches ? null : "the key does not belong to the certificate";
-      createSecureContext(options);
+      if (!new X509Certificate(pair.cert).checkPrivateKey(createPrivateKey(pair.key))) {
+        reason = "the key does not belong to the certificate";
+      } else createSecureContext(options);
     } catch (error) {
       // OpenSSL's reasons ("unsupported", "no start line") quote neither file.
       reason = error instanceof Error ? error.message : String(error);
     }
     if (reason !== null) {
+      const { cert, key } = this.#config;
       throw new TlsCredentialsError(
-        `TLS certificate ${this.#config.cert.describe()} and key ${this.#config.key.describe()} cannot be used: ${reason}`,
+        `TLS certificate ${cert.describe()} and key ${key.describe()} cannot be used: ${reason}`,
       );
     }
     return options;

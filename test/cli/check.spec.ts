@@ -241,7 +241,7 @@ colour: blue
       '  listen: "nowhere" is not host:port (use e.g. 0.0.0.0:9469, :9469 or [::1]:9469)',
       '  thresholds.warning: "30x" is not a duration (use e.g. 90s, 15m, 24h, 30d)',
       "  http.max_concurrency: must be at least 1",
-      "  colour: unknown key (expected one of: accounts, schedule, listen, thresholds, http, state_dir, log_level, metrics, rotation)",
+      "  colour: unknown key (expected one of: accounts, schedule, listen, thresholds, http, state_dir, log_level, metrics, rotation, web)",
       "",
     ]);
   });

@@ -427,7 +427,7 @@ describe("environment overrides", () => {
       'thresholds.warning (from SSO_CERTS__THRESHOLDS__WARNING): "20 days" is not a duration (use e.g. 90s, 15m, 24h, 30d)',
       'rotation.enabled (from SSO_CERTS__ROTATION__ENABLED): expected true or false, got "maybe"',
       "rotation.enabeld (from SSO_CERTS__ROTATION__ENABELD): unknown key (did you mean enabled?)",
-      "no (from SSO_CERTS__NO__SUCH__KEY): unknown key (expected one of: accounts, schedule, listen, thresholds, http, state_dir, log_level, metrics, rotation)",
+      "no (from SSO_CERTS__NO__SUCH__KEY): unknown key (expected one of: accounts, schedule, listen, thresholds, http, state_dir, log_level, metrics, rotation, web)",
     ]);
   });
 

@@ -27,6 +27,7 @@ import { makeCert } from "../helpers/make-cert.js";
 import { DAY, HOUR, certificate, integrationRecord, inventoryOf, rotationConfig } from "./plan-fixtures.js";
 
 const T0 = new Date("2026-06-01T00:00:00Z");
+// PLAN_RUNS=5000 npx vitest run test/core/plan.property.spec.ts searches deeper.
 const NUM_RUNS = Number(process.env.PLAN_RUNS ?? 250);
 const MAX_ITERATIONS = 16;
 

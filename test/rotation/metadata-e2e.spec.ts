@@ -245,10 +245,3 @@ describe("a metadata source mirrors the IdP", () => {
     },
   );
 });
-afterEach((ctx) => {
-  if (ctx.task.result?.state === "fail")
-    console.log(
-      "LOGS",
-      JSON.stringify(bench?.logs.entries.filter((e) => e.level !== "info" || /metadata|upload/.test(e.msg))),
-    );
-});

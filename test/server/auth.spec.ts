@@ -2,12 +2,22 @@
 // like, that /healthz stays open, that a rotated token file is honoured, and that no credential is logged.
 
 import { renameSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { hashSync } from "bcryptjs";
 import { afterEach, describe, expect, it } from "vitest";
 import { fileSecret } from "../../src/config/secrets.js";
 import type { WebConfig } from "../../src/config/types.js";
 import { WWW_AUTHENTICATE } from "../../src/server/auth.js";
-import { basic, bearer, get, NO_WEB, startTestServer, tempFiles, type Files, type TestServer } from "./harness.js";
+import {
+  basic,
+  bearer,
+  get,
+  NO_WEB,
+  startTestServer,
+  tempFiles,
+  type Files,
+  type TestServer,
+} from "./harness.js";
 
 // Cost 4, the lowest bcrypt allows: the tests are about who gets in, not about bcrypt's speed.
 const PASSWORD = "correct horse battery staple";
@@ -68,7 +78,14 @@ describe("basic auth", () => {
 
   it("closes every endpoint but /healthz, unknown paths included", async () => {
     const s = await serve({ basicAuthUsers: new Map([["prometheus", HASH]]) });
-    for (const path of ["/metrics", "/", "/readyz", "/api/v1/inventory", "/no-such-page", "/healthz/../metrics"]) {
+    for (const path of [
+      "/metrics",
+      "/",
+      "/readyz",
+      "/api/v1/inventory",
+      "/no-such-page",
+      "/healthz/../metrics",
+    ]) {
       expect((await get(`${s.url}${path}`)).status, path).toBe(401);
     }
     const health = await get(`${s.url}/healthz`);
@@ -88,7 +105,9 @@ describe("basic auth", () => {
     users.set("prometheus", hashSync("another password", 4));
     expect((await get(`${s.url}/metrics`, { headers: basic("prometheus", PASSWORD) })).status).toBe(200);
     expect((await get(`${s.url}/metrics`, { headers: basic("prometheus", "wrong") })).status).toBe(401);
-    expect((await get(`${s.url}/metrics`, { headers: basic("prometheus", "another password") })).status).toBe(200);
+    expect((await get(`${s.url}/metrics`, { headers: basic("prometheus", "another password") })).status).toBe(
+      200,
+    );
   });
 
   it("never logs the presented credentials", async () => {
@@ -99,7 +118,12 @@ describe("basic auth", () => {
     await get(`${s.url}/metrics`, { headers: bearer("Bearer-LEAK-token") });
     const text = s.logs.join("");
     expect(s.logs.some((line) => line.includes("unauthenticated request refused"))).toBe(true);
-    for (const secret of [wrong, PASSWORD, "Bearer-LEAK-token", Buffer.from(`prometheus:${wrong}`).toString("base64")]) {
+    for (const secret of [
+      wrong,
+      PASSWORD,
+      "Bearer-LEAK-token",
+      Buffer.from(`prometheus:${wrong}`).toString("base64"),
+    ]) {
       expect(text).not.toContain(secret);
     }
   });
@@ -110,7 +134,9 @@ describe("bearer token", () => {
     const { path } = tokenFile(`${TOKEN}\n`);
     const s = await serve({ bearerToken: fileSecret(path) });
     expect((await get(`${s.url}/metrics`, { headers: bearer(TOKEN) })).status).toBe(200);
-    expect((await get(`${s.url}/metrics`, { headers: { authorization: `bearer ${TOKEN}` } })).status).toBe(200);
+    expect((await get(`${s.url}/metrics`, { headers: { authorization: `bearer ${TOKEN}` } })).status).toBe(
+      200,
+    );
     for (const token of [`${TOKEN}x`, TOKEN.slice(0, -1), "", "Bearer"]) {
       expect((await get(`${s.url}/metrics`, { headers: bearer(token) })).status, token).toBe(401);
     }
@@ -143,6 +169,24 @@ describe("bearer token", () => {
     expect((await get(`${s.url}/metrics`, { headers: basic("prometheus", PASSWORD) })).status).toBe(200);
     expect((await get(`${s.url}/metrics`, { headers: basic("prometheus", TOKEN) })).status).toBe(401);
     expect((await get(`${s.url}/metrics`)).status).toBe(401);
+  });
+});
+
+describe("request targets", () => {
+  it("answers 400 to one that is not a URL, and lives on", async () => {
+    const s = await serve({ basicAuthUsers: new Map([["prometheus", HASH]]) });
+    const { hostname, port } = new URL(s.url);
+    const head = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () =>
+        socket.write(`GET http://[ HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`),
+      );
+      let received = "";
+      socket.on("data", (chunk: Buffer) => (received += chunk.toString("latin1")));
+      socket.on("error", reject);
+      socket.on("close", () => resolve(received));
+    });
+    expect(head).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await get(`${s.url}/healthz`)).status).toBe(200);
   });
 });
 

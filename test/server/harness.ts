@@ -2,11 +2,11 @@
 // lines kept, plus the clients the tests need (plain and TLS, with the peer certificate's fingerprint) and
 // server certificates for 127.0.0.1 written to a throw-away directory removed by close().
 
-import { request as httpRequest } from "node:http";
+import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { generateCertificate, type GeneratedCertificate, type KeySpec } from "../../src/certs/generate.js";
 import type { WebConfig } from "../../src/config/types.js";
@@ -30,7 +30,10 @@ export async function startTestServer(
   timeouts: Partial<ServerTimeouts> = {},
 ): Promise<TestServer> {
   const logs: string[] = [];
-  const logger = createLogger({ level: "trace", destination: { write: (line: string) => void logs.push(line) } });
+  const logger = createLogger({
+    level: "trace",
+    destination: { write: (line: string) => void logs.push(line) },
+  });
   const now = () => new Date();
   const metrics = new Metrics({
     accounts: ["main"],
@@ -81,7 +84,7 @@ export function get(url: string, options: GetOptions = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const common = { method: "GET", agent: false as const, headers: options.headers ?? {} };
-    const onResponse = (response: import("node:http").IncomingMessage) => {
+    const onResponse = (response: IncomingMessage) => {
       const socket = response.socket as Partial<TLSSocket>;
       const peer = socket.getPeerCertificate?.();
       const chunks: Buffer[] = [];
@@ -127,6 +130,7 @@ export function tempFiles(): Files {
     dir,
     write(name, text) {
       const path = join(dir, name);
+      mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, text);
       return path;
     },

@@ -43,11 +43,18 @@ async function tlsServer(options: TlsServerOptions = {}) {
   const certificate = await serverCertificate("metrics-2025");
   const certFile = files.write("tls.crt", certificate.pem);
   const keyFile = files.write("tls.key", certificate.privateKeyPem);
-  server = await startTestServer({
-    ...NO_WEB,
-    tls: { cert: fileSecret(certFile), key: fileSecret(keyFile), minVersion: options.minVersion ?? "TLS12" },
-    basicAuthUsers: options.users ?? new Map(),
-  }, options.timeouts);
+  server = await startTestServer(
+    {
+      ...NO_WEB,
+      tls: {
+        cert: fileSecret(certFile),
+        key: fileSecret(keyFile),
+        minVersion: options.minVersion ?? "TLS12",
+      },
+      basicAuthUsers: options.users ?? new Map(),
+    },
+    options.timeouts,
+  );
   return { server, files, certificate, certFile, keyFile };
 }
 
@@ -109,7 +116,9 @@ describe("TLS", () => {
 
   it("sends a replaced certificate on the next connection, without a restart", async () => {
     const { server: s, files: dir, certificate, certFile, keyFile } = await tlsServer();
-    expect((await get(`${s.url}/healthz`, { ca: certificate.pem })).peerFingerprint).toBe(fingerprintOf(certificate));
+    expect((await get(`${s.url}/healthz`, { ca: certificate.pem })).peerFingerprint).toBe(
+      fingerprintOf(certificate),
+    );
 
     // As cert-manager and Kubernetes do it: new files renamed into place, key first.
     const renewed = await serverCertificate("metrics-2026", { kind: "rsa", bits: 2048 });
@@ -177,8 +186,8 @@ describe("TLS", () => {
     const key = fileSecret(keyFile);
     const cert = fileSecret(certFile);
     renameSync(certFile, `${certFile}.gone`);
-    await expect(
-      startTestServer({ ...NO_WEB, tls: { cert, key, minVersion: "TLS12" } }),
-    ).rejects.toThrow(new TlsCredentialsError(`TLS: file ${certFile} does not exist`));
+    await expect(startTestServer({ ...NO_WEB, tls: { cert, key, minVersion: "TLS12" } })).rejects.toThrow(
+      new TlsCredentialsError(`TLS: file ${certFile} does not exist`),
+    );
   });
 });

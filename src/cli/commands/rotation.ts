@@ -1,7 +1,7 @@
 // `plan`, `rotate` and `rollback`: one scan, then the rotation machinery of the daemon with every one
 // of its safety rules. `plan` only reads; the other two take the state_dir lock like the daemon does.
 
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import type { Config } from "../../config/types.js";
 import type { Inventory } from "../../core/inventory.js";
 import { reconcile } from "../../core/journal.js";
@@ -178,10 +178,13 @@ async function withRotator(
   const config = configFrom(args, io);
   const integrationId = required(args, "integration", command);
   const accountName = typeof args.values.account === "string" ? args.values.account : null;
-  const dryRun = Boolean(args.values["dry-run"]);
+  // rotation.dry_run in the config makes every change a dry run, by hand as in the daemon.
+  const dryRun = Boolean(args.values["dry-run"]) || config.rotation.dryRun;
   const logger = loggerFor(config, io, "stderr");
   const { targets, close } = targetsFor(config);
   try {
+    // A dry run takes no lock (the lock is what creates state_dir), yet audits what it would do there.
+    if (dryRun) await mkdir(config.stateDir, { recursive: true });
     const rotation = await openRotation({ config, targets, logger, clock, lock: !dryRun, dryRun });
     try {
       const scanned = await scanAll(targets, clock.now);
