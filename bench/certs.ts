@@ -41,7 +41,10 @@ export async function benchCertificates(count: number, now = new Date()): Promis
   if (found) return found.slice(0, count);
   const pems: string[] = [];
   for (let i = 0; i < count; i++) {
-    const generated = await generateCertificate({ commonName: `idp-${i}.bench.example`, ...lifetime(i, now) });
+    const generated = await generateCertificate({
+      commonName: `idp-${i}.bench.example`,
+      ...lifetime(i, now),
+    });
     pems.push(generated.pem);
   }
   await mkdir(join(CERTIFICATE_FILE, ".."), { recursive: true });

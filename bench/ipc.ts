@@ -57,7 +57,7 @@ export class ChildProcessHandle {
   call<T>(op: string, args: unknown = null): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.pending.set(id, { resolve, reject });
       const message: CallMessage = { id, op, args };
       this.child.send(message);
     });
@@ -92,7 +92,11 @@ export function serve(handlers: Handlers, onDisconnect: () => Promise<void> | vo
       .then(
         (value) => send({ id: message.id, ok: true, value: value ?? null }),
         (error: unknown) =>
-          send({ id: message.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+          send({
+            id: message.id,
+            ok: false,
+            error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+          }),
       );
   });
   process.once("disconnect", () => {

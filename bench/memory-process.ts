@@ -1,9 +1,10 @@
 // Child process (started with --expose-gc): the daemon's scanning core run for many full scans, with a
-// /metrics render after each as Prometheus would, reading RSS and heap after a forced GC at marks.
-// Nothing else lives in this process, so what it holds is what the daemon holds.
+// /metrics render after each as Prometheus would, reading RSS and heap after forced GCs at marks.
+// No emulator and no bench bookkeeping live here: what the process holds is the scanning core's own.
 
+import { setTimeout as sleep } from "node:timers/promises";
 import { serve } from "./ipc.js";
-import { benchMonitor } from "./monitor.js";
+import { benchMonitor, type BenchMonitor } from "./monitor.js";
 import { fullScan } from "./scan.js";
 
 export interface MemoryRun {
@@ -23,13 +24,21 @@ export interface MemoryMark {
 }
 
 const MB = 1024 * 1024;
+const SETTLE_MS = 500;
 
-function collectGarbage(): void {
+/** Full GCs, then a pause: V8 hands freed pages back to the system from a background thread. */
+async function collectGarbage(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error("memory bench needs node --expose-gc");
   // Twice: the first pass may only queue finalizers whose memory the second one frees.
   gc();
   gc();
+  await sleep(SETTLE_MS);
+}
+
+/** A render whose text is dropped before this returns, so no frame of the caller holds it at the GC. */
+async function scrape(core: BenchMonitor): Promise<number> {
+  return (await core.metrics.render()).length;
 }
 
 serve({
@@ -45,9 +54,9 @@ serve({
     try {
       for (let scan = 1; scan <= options.scans; scan++) {
         await fullScan(core, options.certificates);
-        await core.metrics.render();
+        await scrape(core);
         if (options.marks.includes(scan)) {
-          collectGarbage();
+          await collectGarbage();
           const usage = process.memoryUsage();
           marks.push({ scan, rssMb: usage.rss / MB, heapUsedMb: usage.heapUsed / MB });
         }

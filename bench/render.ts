@@ -54,7 +54,8 @@ export async function renderBench(emulator: BenchEmulator, certificates: number)
     const baseline = baselineRegistry(text);
     const samples = sampleCount(text);
     const baselineSamples = sampleCount(await baseline.metrics());
-    if (baselineSamples !== samples) throw new Error(`baseline renders ${baselineSamples} samples, not ${samples}`);
+    if (baselineSamples !== samples)
+      throw new Error(`baseline renders ${baselineSamples} samples, not ${samples}`);
     const ours: number[] = [];
     const theirs: number[] = [];
     for (let i = 0; i < WARMUPS + RUNS; i++) {

@@ -25,11 +25,15 @@ export async function fullScan(core: BenchMonitor, expectedCertificates: number)
     throw new Error(`scan met ${result.failures.length} failures, first: ${result.failures[0]!.message}`);
   }
   const seen = certificateCount(core.monitor);
-  if (seen !== expectedCertificates) throw new Error(`scan saw ${seen} certificates, not ${expectedCertificates}`);
+  if (seen !== expectedCertificates)
+    throw new Error(`scan saw ${seen} certificates, not ${expectedCertificates}`);
 }
 
 export async function scanBench(emulator: BenchEmulator, options: ScanBenchOptions): Promise<ScanRow[]> {
-  const withMonitor = async <T>(concurrency: number, work: (core: BenchMonitor) => Promise<T>): Promise<T> => {
+  const withMonitor = async <T>(
+    concurrency: number,
+    work: (core: BenchMonitor) => Promise<T>,
+  ): Promise<T> => {
     const core = benchMonitor({
       baseUrl: emulator.url,
       apiKey: emulator.apiKey,
@@ -51,7 +55,9 @@ export async function scanBench(emulator: BenchEmulator, options: ScanBenchOptio
   const rows: ScanRow[] = [];
   for (const concurrency of options.concurrencies) {
     await emulator.clearLog();
-    const { ms } = await withMonitor(concurrency, (core) => timed(() => fullScan(core, options.certificates)));
+    const { ms } = await withMonitor(concurrency, (core) =>
+      timed(() => fullScan(core, options.certificates)),
+    );
     const requests = (await emulator.requests()).total;
     const ideal = idealScanMs(options.latencyMs, options.integrations, concurrency);
     rows.push({ concurrency, requests, wall_ms: round(ms, 1), ideal_ms: ideal, ratio: round(ms / ideal, 3) });

@@ -43,7 +43,8 @@ export async function scrapeBench(emulator: BenchEmulator, options: ScrapeOption
         // Counted, not decoded: what is timed is the daemon's answer, not this process turning it into a string.
         let bytes = 0;
         for await (const chunk of answer.body) bytes += (chunk as Buffer).length;
-        if (answer.statusCode !== 200 || bytes === 0) throw new Error(`/metrics answered ${answer.statusCode}`);
+        if (answer.statusCode !== 200 || bytes === 0)
+          throw new Error(`/metrics answered ${answer.statusCode}`);
       });
       times.push(ms);
       await sleep(options.pauseMs);

@@ -22,11 +22,3 @@ export function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }
-
-/** Runs `work` `warmups` times untimed, then `runs` times; the median of the timed runs, in ms. */
-export async function medianMs(work: () => Promise<unknown> | unknown, warmups: number, runs: number): Promise<number> {
-  for (let i = 0; i < warmups; i++) await work();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push((await timed(work)).ms);
-  return median(times);
-}

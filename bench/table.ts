@@ -16,5 +16,7 @@ export function markdownTable(rows: readonly Row[]): string {
   const widths = cells[0]!.map((_, column) => Math.max(...cells.map((line) => line[column]!.length)));
   const line = (values: readonly string[]) =>
     `| ${values.map((value, column) => value.padEnd(widths[column]!)).join(" | ")} |`;
-  return [line(cells[0]!), line(widths.map((width) => "-".repeat(width))), ...cells.slice(1).map(line)].join("\n");
+  return [line(cells[0]!), line(widths.map((width) => "-".repeat(width))), ...cells.slice(1).map(line)].join(
+    "\n",
+  );
 }

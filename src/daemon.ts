@@ -6,6 +6,7 @@ import cron, { type ScheduledTask } from "node-cron";
 import type { Config } from "./config/types.js";
 import type { Logger } from "./log.js";
 import { Metrics } from "./metrics/registry.js";
+import { LockLostError } from "./rotation/errors.js";
 import { openRotation, type RotationHandle } from "./rotation/setup.js";
 import { Monitor, type Clock } from "./scan/monitor.js";
 import { startHttpServer, type RunningServer } from "./server/http.js";
@@ -86,7 +87,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       monitor,
       logger,
       now: () => clock.now(),
-      alive: () => !stopped,
+      alive: () => !stopped && rotation.lockLost === null,
       history: async () => (await rotation.audit.read({ limit: HISTORY_ROWS })).reverse(),
       rotations: () => rotator.current,
       version: VERSION,
@@ -100,24 +101,27 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   // One rotation cycle at a time, and only from a scan taken while none ran: a scan that overlaps a cycle
   // may predate its upload, and planning from it would upload the same certificate a second time.
+  // Each cycle first proves the state_dir lock is still ours: once it is lost (deleted, or taken over
+  // after a lapsed lease) this daemon only monitors, and /healthz fails so that it gets restarted.
   let cycle: Promise<void> | null = null;
   const tick = async (): Promise<void> => {
     try {
       const overlapsCycle = cycle !== null;
       const result = await activeMonitor.scan();
-      if (!result || !config.rotation.enabled || stopped) return;
+      if (!result || !config.rotation.enabled || stopped || rotation.lockLost) return;
       if (overlapsCycle || cycle !== null) {
         logger.warn("previous rotation cycle still running; not rotating from this scan");
         return;
       }
-      cycle = rotator.cycle(result.scanned).then(() => undefined);
+      cycle = rotation.assertLock().then(() => rotator.cycle(result.scanned).then(() => undefined));
       try {
         await cycle;
       } finally {
         cycle = null;
       }
     } catch (error) {
-      logger.error({ err: error }, "scheduled run failed");
+      // A lost lock was logged where it was found.
+      if (!(error instanceof LockLostError)) logger.error({ err: error }, "scheduled run failed");
     }
   };
 

@@ -91,7 +91,10 @@ function parseDer(der: Buffer, fingerprintSha256: string, chainLength: number): 
   // The parser reads the first DER SEQUENCE and ignores the rest; bytes after it would make the
   // fingerprint (hashed over the whole buffer) not the certificate's own.
   if (cert.rawData.byteLength !== der.length) {
-    return fail("bad_pem", `${der.length - cert.rawData.byteLength} bytes of trailing data after the certificate`);
+    return fail(
+      "bad_pem",
+      `${der.length - cert.rawData.byteLength} bytes of trailing data after the certificate`,
+    );
   }
   try {
     const certificate: ParsedCertificate = {

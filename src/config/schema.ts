@@ -161,7 +161,9 @@ function orDefault<T extends z.ZodType>(schema: T, value: z.input<T>) {
   return z.preprocess((input) => (input === null ? undefined : input), schema.prefault(value));
 }
 
-const nonEmpty = z.string().trim().min(1, "must not be empty");
+// Piped: zod checks the length of a list given where a string belongs, which would add a second,
+// misleading "must not be empty" to the "expected a string".
+const nonEmpty = z.string().pipe(z.string().trim().min(1, "must not be empty"));
 
 /** Not z.int(): its failure aborts the object, which would hide an unknown-key typo next to it. */
 function wholeNumber(minimum: number) {

@@ -10,7 +10,9 @@ export class SeriesLabels<L extends string> {
   readonly text: string;
 
   constructor(readonly values: Readonly<Record<L, string>>) {
-    const pairs = Object.entries<string>(values).map(([name, value]) => `${name}="${escapeLabelValue(value)}"`);
+    const pairs = Object.entries<string>(values).map(
+      ([name, value]) => `${name}="${escapeLabelValue(value)}"`,
+    );
     this.text = pairs.length === 0 ? "" : `{${pairs.join(",")}}`;
   }
 }

@@ -48,6 +48,12 @@ export interface LockHolder {
   readonly startedAt: Date;
 }
 
+/** When the holder last renewed its lease, and how long a lease lasts. */
+export interface LockLease {
+  readonly renewedAt: Date;
+  readonly leaseMs: number;
+}
+
 /** Another process holds (or is busy taking) the lock of a state_dir. */
 export class LockHeldError extends Error {
   readonly code = "LOCK_HELD";
@@ -56,22 +62,25 @@ export class LockHeldError extends Error {
   /** null: the lock kept changing hands while we tried, so no single holder could be named. */
   readonly holder: LockHolder | null;
 
-  constructor(dir: string, holder: LockHolder | null) {
-    super(lockHeldMessage(dir, holder));
+  constructor(dir: string, holder: LockHolder | null, lease?: LockLease) {
+    super(lockHeldMessage(dir, holder, lease));
     this.dir = dir;
     this.holder = holder;
   }
 }
 
-function lockHeldMessage(dir: string, holder: LockHolder | null): string {
+function lockHeldMessage(dir: string, holder: LockHolder | null, lease: LockLease | undefined): string {
   if (holder === null) {
     return `state dir ${dir} is locked: its lock kept changing while we tried to take it; another sendgrid-sso-certs is starting with the same state_dir`;
   }
   const by = `state dir ${dir} is locked by pid ${holder.pid} on host ${holder.hostname} since ${holder.startedAt.toISOString()}`;
   if (holder.hostname === hostname())
     return `${by}; another sendgrid-sso-certs is running with the same state_dir`;
-  // A pid on another host cannot be probed from here, so the lock is never taken over automatically.
-  return `${by}; that host shares this state_dir and its process cannot be checked from here: if it no longer runs, delete ${dir}/lock`;
+  // A pid on another host cannot be probed from here: only its lease says whether it still runs.
+  const renewed = lease
+    ? `; its lease was last renewed at ${lease.renewedAt.toISOString()} and is taken over once ${lease.leaseMs / 1000}s pass without renewal`
+    : "";
+  return `${by}; that host shares this state_dir and its process cannot be checked from here${renewed}: if it no longer runs, delete ${dir}/lock`;
 }
 
 /** The lock file no longer names this process: someone deleted it or took it over. */

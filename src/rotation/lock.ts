@@ -1,21 +1,34 @@
 // The lock that keeps two processes from rotating with the same state_dir: a file `lock` that appears
-// whole and exclusively, naming {pid, hostname, started_at, token}. Takes over a lock only when its
-// holder is provably dead (or the file is garbage); must never take one whose holder may be alive, nor
-// delete a lock that is not its own.
+// whole and exclusively, naming {pid, hostname, started_at, token}, with a lease: the holder renews the
+// file's modification time every LOCK_RENEW_MS. Takes over a lock only when its holder is provably dead,
+// its lease has lapsed, or the file is garbage; must never take one whose holder may be alive and
+// renewing, nor delete or touch a lock that is not its own.
 
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, open, utimes } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { createFileExclusively, removeIfPresent, replaceFile } from "./atomic-file.js";
 import { errnoCode, LockHeldError, LockLostError, StateIoError, type LockHolder } from "./errors.js";
 
+/** How often a holder renews its lease. */
+export const LOCK_RENEW_MS = 30_000;
+/**
+ * A lock from another host whose lease is older than this is taken over: its holder cannot be probed from
+ * here, and one that has missed four renewals is gone (a rescheduled pod) or cut off from the state_dir.
+ * The holder stamps the time with its own clock, so hosts sharing a state_dir need clocks that agree to
+ * well within this (NTP does).
+ */
+export const LOCK_LEASE_MS = 120_000;
+
 export interface Lock {
   readonly path: string;
   readonly holder: LockHolder;
   /** Throws LockLostError unless the lock file still names this lock; call before acting on the state. */
   assertHeld(): Promise<void>;
+  /** assertHeld(), then renews the lease (the lock file's modification time). */
+  renew(): Promise<void>;
   /** Deletes the lock file if it is still this lock's; a no-op otherwise or when called again. */
   release(): Promise<void>;
 }
@@ -37,7 +50,15 @@ const lockFileSchema = z.object({
 type Observed =
   | { readonly kind: "missing" }
   | { readonly kind: "garbage"; readonly raw: string }
-  | { readonly kind: "lock"; readonly raw: string; readonly holder: LockHolder; readonly token: string };
+  | {
+      readonly kind: "lock";
+      readonly raw: string;
+      readonly holder: LockHolder;
+      readonly token: string;
+      /** The file's modification time: when its holder last renewed the lease. */
+      readonly renewedAt: Date;
+    };
+type ObservedLock = Extract<Observed, { kind: "lock" }>;
 
 /** Tokens of the locks this process holds: its own pid is alive, but a lock with its pid is ours only if listed. */
 const heldHere = new Set<string>();
@@ -73,9 +94,7 @@ async function takeLock(dir: string, path: string, content: string): Promise<voi
     if (await writing(dir, () => createFileExclusively(path, content))) return;
     const seen = await observe(path);
     if (seen.kind === "missing") continue;
-    if (seen.kind === "lock" && !isProvablyDead(seen.holder, seen.token)) {
-      throw new LockHeldError(dir, seen.holder);
-    }
+    if (seen.kind === "lock" && !isStale(seen)) throw heldBy(dir, seen);
     if (await takeOver(dir, path, seen.raw, content)) return;
   }
   throw new LockHeldError(dir, null);
@@ -97,7 +116,12 @@ async function takeOver(dir: string, path: string, staleRaw: string, content: st
       let replaced = false;
       try {
         const current = await observe(path);
-        if (current.kind !== "missing" && current.raw === staleRaw) {
+        // The same content may have been renewed since we found its lease lapsed: then it is alive.
+        if (
+          current.kind !== "missing" &&
+          current.raw === staleRaw &&
+          (current.kind !== "lock" || isStale(current))
+        ) {
           await writing(dir, () => replaceFile(path, content));
           replaced = true;
         }
@@ -112,9 +136,7 @@ async function takeOver(dir: string, path: string, staleRaw: string, content: st
     }
     const seen = await observe(claim);
     if (seen.kind === "missing") continue;
-    if (seen.kind === "lock" && !isProvablyDead(seen.holder, seen.token)) {
-      throw new LockHeldError(dir, seen.holder);
-    }
+    if (seen.kind === "lock" && !isStale(seen)) throw heldBy(dir, seen);
     passed.push(claim);
     claim = claimPath(path, `${claim}\n${seen.raw}`);
   }
@@ -150,6 +172,19 @@ class HeldLock implements Lock {
     throw new LockLostError(this.path, seen.kind === "lock" ? seen.holder : null);
   }
 
+  async renew(): Promise<void> {
+    await this.assertHeld();
+    const now = new Date();
+    try {
+      // Taken over between the check and here: the touch lands on the new holder's file, which only
+      // renews its lease early; the next check finds the loss.
+      await utimes(this.path, now, now);
+    } catch (error) {
+      if (errnoCode(error) === "ENOENT") throw new LockLostError(this.path, null);
+      throw new StateIoError("write", "lock", this.path, error);
+    }
+  }
+
   async release(): Promise<void> {
     const seen = await observe(this.path);
     if (seen.kind === "lock" && seen.token === this.#token) {
@@ -165,8 +200,16 @@ class HeldLock implements Lock {
 
 async function observe(path: string): Promise<Observed> {
   let raw: string;
+  let renewedAt: Date;
   try {
-    raw = await readFile(path, "utf8");
+    // One handle for content and time, so both belong to the same file even if it is replaced meanwhile.
+    const handle = await open(path, "r");
+    try {
+      raw = await handle.readFile("utf8");
+      renewedAt = (await handle.stat()).mtime;
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     if (errnoCode(error) === "ENOENT") return { kind: "missing" };
     throw new StateIoError("read", "lock", path, error);
@@ -180,12 +223,26 @@ async function observe(path: string): Promise<Observed> {
   const parsed = lockFileSchema.safeParse(json);
   if (!parsed.success) return { kind: "garbage", raw };
   const { pid, hostname: host, started_at, token } = parsed.data;
-  return { kind: "lock", raw, holder: { pid, hostname: host, startedAt: new Date(started_at) }, token };
+  return {
+    kind: "lock",
+    raw,
+    holder: { pid, hostname: host, startedAt: new Date(started_at) },
+    token,
+    renewedAt,
+  };
+}
+
+function heldBy(dir: string, seen: ObservedLock): LockHeldError {
+  return new LockHeldError(dir, seen.holder, { renewedAt: seen.renewedAt, leaseMs: LOCK_LEASE_MS });
+}
+
+function isStale(seen: ObservedLock): boolean {
+  // A pid on another host cannot be probed from here: only a lapsed lease says it is gone.
+  if (seen.holder.hostname !== hostname()) return Date.now() - seen.renewedAt.getTime() > LOCK_LEASE_MS;
+  return isProvablyDead(seen.holder, seen.token);
 }
 
 function isProvablyDead(holder: LockHolder, token: string): boolean {
-  // A pid on another host cannot be probed from here.
-  if (holder.hostname !== hostname()) return false;
   // Our own pid with a token we do not hold: a previous life of this pid (containers restart as pid 1).
   if (holder.pid === process.pid) return !heldHere.has(token);
   try {

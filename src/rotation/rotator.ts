@@ -2,7 +2,8 @@
 // the SendGrid client, journaling every step before and after and appending each change to the audit
 // log. Loops plan -> execute -> re-read until nothing is left to do now, so one cycle takes a rotation
 // as far as the rules allow (upload, verify, and with overlap 0s, disable). Never throws out of a
-// cycle for a SendGrid failure: a failed step backs the integration off and shows in metrics and logs.
+// cycle for a SendGrid failure: a failed step backs the integration off and shows in metrics and logs;
+// only the guard (the state_dir lock lost) ends a cycle with an error, before the step it refuses.
 
 import { parseCertificate } from "../certs/parse.js";
 import type { Config } from "../config/types.js";
@@ -44,6 +45,11 @@ export interface RotatorOptions {
   /** First backoff after a failure: one schedule interval. */
   readonly backoffBaseMs: number;
   readonly dryRun: boolean;
+  /**
+   * Called before every step that changes SendGrid; its rejection (the state_dir lock is lost) ends the
+   * cycle with that error, the step not taken.
+   */
+  readonly guard?: () => Promise<void>;
 }
 
 export interface CycleOptions {
@@ -253,6 +259,7 @@ export class Rotator {
         action.kind === "upload" || action.kind === "verify" ? action.rotation.id : action.rotationId,
       startedAt: clock.now(),
     };
+    await this.options.guard?.();
     const before = action.kind === "upload" ? withRotation(this.journal, action.rotation) : this.journal;
     await this.commit({ ...before, inProgress: step });
     let outcome: { ok: boolean; message: string; journal: Journal; certificateId?: string | null };

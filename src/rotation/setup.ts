@@ -1,6 +1,7 @@
-// Opens the rotation machinery over state_dir: the lock (only when this process will change SendGrid),
-// the journal, the audit log and the Rotator. One place, so `run`, `rotate` and `rollback` cannot
-// differ in how they guard the state.
+// Opens the rotation machinery over state_dir: the lock (only when this process will change SendGrid)
+// and the renewal of its lease, the journal, the audit log and the Rotator. One place, so `run`,
+// `rotate` and `rollback` cannot differ in how they guard the state. Once the lock is lost, it stays
+// lost: this process must never rotate again, only say so.
 
 import { join } from "node:path";
 import type { Config } from "../config/types.js";
@@ -10,8 +11,9 @@ import type { Clock } from "../scan/monitor.js";
 import type { ScanTarget } from "../scan/inventory.js";
 import { scheduleIntervalMs } from "../schedule.js";
 import { AuditLog } from "./audit.js";
+import { LockLostError } from "./errors.js";
 import { journalStore } from "./journal-file.js";
-import { acquireLock, type Lock } from "./lock.js";
+import { acquireLock, LOCK_RENEW_MS, type Lock } from "./lock.js";
 import { Rotator } from "./rotator.js";
 
 export const AUDIT_FILE = "audit.jsonl";
@@ -19,6 +21,10 @@ export const AUDIT_FILE = "audit.jsonl";
 export interface RotationHandle {
   readonly rotator: Rotator;
   readonly audit: AuditLog;
+  /** The loss of the state_dir lock, once noticed; null while held, and always without a lock. */
+  readonly lockLost: LockLostError | null;
+  /** Renews the lock's lease, proving it is still ours: LockLostError (logged once) when it is not. */
+  assertLock(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,11 +37,44 @@ export interface OpenRotationOptions {
   /** Take the state_dir lock: every process that may change SendGrid does. */
   readonly lock: boolean;
   readonly dryRun?: boolean;
+  /** How often the lock's lease is renewed. Default LOCK_RENEW_MS. */
+  readonly lockRenewMs?: number;
 }
 
 export async function openRotation(options: OpenRotationOptions): Promise<RotationHandle> {
-  const { config } = options;
+  const { config, logger } = options;
   const lock: Lock | null = options.lock ? await acquireLock(config.stateDir) : null;
+  let lost: LockLostError | null = null;
+  let renewing: Promise<void> | null = null;
+
+  const renew = (): Promise<void> => {
+    if (lost) return Promise.reject(lost);
+    if (!lock) return Promise.resolve();
+    renewing ??= lock.renew().finally(() => {
+      renewing = null;
+    });
+    return renewing.catch((error: unknown) => {
+      if (error instanceof LockLostError && !lost) {
+        lost = error;
+        logger.error(
+          { err: error },
+          "lost the state_dir lock: no rotation from now on; restart to take it again",
+        );
+      }
+      throw error;
+    });
+  };
+  const timer = lock
+    ? setInterval(() => {
+        renew().catch((error: unknown) => {
+          // A lost lock is logged by renew(); a failing write is retried at the next interval, and a
+          // lease that lapses meanwhile ends as a lost lock.
+          if (!(error instanceof LockLostError))
+            logger.warn({ err: error }, "could not renew the state_dir lock");
+        });
+      }, options.lockRenewMs ?? LOCK_RENEW_MS).unref()
+    : null;
+
   try {
     const audit = new AuditLog(join(config.stateDir, AUDIT_FILE));
     const rotator = await Rotator.open({
@@ -43,14 +82,28 @@ export async function openRotation(options: OpenRotationOptions): Promise<Rotati
       apis: new Map(options.targets.map((t) => [t.account, t.api])),
       store: journalStore(config.stateDir, () => options.clock.now()),
       audit,
-      logger: options.logger,
+      logger,
       clock: options.clock,
       ...(options.metrics ? { metrics: options.metrics } : {}),
       backoffBaseMs: scheduleIntervalMs(config.schedule),
       dryRun: options.dryRun ?? config.rotation.dryRun,
+      ...(lock ? { guard: renew } : {}),
     });
-    return { rotator, audit, close: async () => lock?.release() };
+    return {
+      rotator,
+      audit,
+      get lockLost() {
+        return lost;
+      },
+      assertLock: renew,
+      close: async () => {
+        if (timer) clearInterval(timer);
+        await renewing?.catch(() => undefined);
+        await lock?.release();
+      },
+    };
   } catch (error) {
+    if (timer) clearInterval(timer);
     await lock?.release();
     throw error;
   }

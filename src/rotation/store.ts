@@ -176,7 +176,8 @@ function describeJsonError(error: unknown, text: string): string {
   const stopsEarly =
     /end of JSON input/i.test(message) || (position !== null && Number(position[1]) >= text.trimEnd().length);
   if (stopsEarly) return `unexpected end of JSON at byte ${Buffer.byteLength(text)} (truncated)`;
-  return `not JSON: ${message}`;
+  // V8 quotes the bytes around the error: a newline or NUL in them must not split or garble the log line.
+  return `not JSON: ${message.replace(/\p{Cc}/gu, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, "0")}`)}`;
 }
 
 function describeIssues(issues: readonly z.core.$ZodIssue[]): string {

@@ -1,7 +1,8 @@
 // The HTTP transport to one SendGrid account: auth headers, per-attempt timeouts, retries with full
-// jitter and the server's rate-limit waits, a concurrency bound, response validation through a zod
-// schema, and one observer event per attempt. Knows no endpoint; sso.ts does. Never retries a POST
-// that may have been processed, never puts the API key in an error, and never reports a raw id route.
+// jitter and the server's rate-limit waits (a 429 holds every call until the reset), a concurrency
+// bound, response validation through a zod schema, and one observer event per attempt. Knows no
+// endpoint; sso.ts does. Never retries a POST that may have been processed, never puts the API key in
+// an error, and never reports a raw id route.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { Pool, type Dispatcher } from "undici";
@@ -142,6 +143,8 @@ export class SendGridClient {
   private readonly deadlineMs: number;
   private readonly maxBodyBytes: number;
   private readonly remaining = new Map<string, number>();
+  /** Clock time before which no attempt is sent: the reset of the window the last 429 exhausted. */
+  private rateLimitedUntil = 0;
   private readonly closing = new AbortController();
   private closed: Promise<void> | null = null;
 
@@ -186,16 +189,22 @@ export class SendGridClient {
 
     for (let attempt = 1; ; attempt++) {
       if (this.closing.signal.aborted) throw this.closedError(call, attempt - 1, false);
-      const result = await this.semaphore.run(() => this.attempt(call, path, body, attempt));
+      const result = await this.semaphore.run(async () => {
+        await this.untilRateLimitResets(call, attempt);
+        return this.attempt(call, path, body, attempt);
+      });
       if (result.ok) return this.validate(call, spec.schema, result, attempt);
 
       const failure = result.failure;
+      const asked = failure.serverWaitMs;
+      // The window is the account's, not this call's: every other call holds off until it resets too.
+      if (failure.status === 429 && asked !== null && asked > 0)
+        this.rateLimitedUntil = Math.max(this.rateLimitedUntil, this.clock.now() + asked);
       const decision = decide(spec.method, failure.outcome);
       if (decision === "unknown") throw this.outcomeUnknown(call, failure, attempt);
       if (decision === "fail" || attempt > this.options.maxRetries)
         throw this.fromFailure(call, failure, attempt);
 
-      const asked = failure.serverWaitMs;
       const wait = asked !== null && asked > 0 ? asked : backoffMs(attempt, this.random);
       const left = call.deadlineAt - this.clock.now();
       if (wait >= left) throw this.deadlineError(call, failure, attempt, wait, asked !== null && asked > 0);
@@ -205,6 +214,31 @@ export class SendGridClient {
         if (this.closing.signal.aborted) throw this.closedError(call, attempt, false);
         throw err;
       }
+    }
+  }
+
+  /**
+   * Holds an attempt, inside its concurrency slot, until the rate-limit window a 429 announced has reset:
+   * checked before the slot, calls queued behind the semaphore would all fire into the exhausted window.
+   */
+  private async untilRateLimitResets(call: CallContext, attempt: number): Promise<void> {
+    const waitMs = this.rateLimitedUntil - this.clock.now();
+    if (waitMs <= 0) return;
+    if (waitMs >= call.deadlineAt - this.clock.now()) {
+      throw new SendGridError({
+        ...this.labels(call, attempt - 1),
+        kind: "deadline",
+        status: 429,
+        reason: "rate_limited",
+        retryable: true,
+        detail: `the rate limit resets in ${waitMs} ms, beyond what is left of the ${this.deadlineMs} ms deadline`,
+      });
+    }
+    try {
+      await this.clock.sleep(waitMs, this.closing.signal);
+    } catch (err) {
+      if (this.closing.signal.aborted) throw this.closedError(call, attempt - 1, false);
+      throw err;
     }
   }
 

@@ -1,17 +1,22 @@
 // Crash safety of a rotation: the real CLI (`run`, a cron firing every second) in a child process, killed
-// with SIGKILL at each step in turn and restarted on the same state_dir, against an emulator in this
-// process. Emulator faults hold the child at the step where it is to die, so each kill lands where it
-// should. What must hold at the end: the rotation completed, one upload, no disable before the overlap,
-// and the emulator's history shows the integration never without a usable certificate.
+// with SIGKILL and restarted on the same state_dir, against an emulator in this process. First at each
+// step in turn (emulator faults hold the child at the step where it is to die), then at seeded random
+// moments over many rotations (CRASH_RUNS, default 50; CRASH_SEED replays a failure's seed). What must
+// hold: after every kill the journal loads and the integration holds at most one copy of the new
+// certificate; at the end the rotation completed with exactly one copy, nothing was disabled before the
+// overlap, and the emulator's history shows the integration never without a usable certificate.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { stringify } from "yaml";
+import { seededRandom } from "../../src/emulator/faults.js";
 import type { Emulator } from "../../src/emulator/server.js";
+import { journalStore } from "../../src/rotation/journal-file.js";
 import { makeCert } from "../helpers/make-cert.js";
 import { TEST_API_KEY, startTestEmulator } from "../helpers/start-emulator.js";
 import { fewestUsable } from "./bench.js";
@@ -222,4 +227,144 @@ describe("a rotation killed with SIGKILL at each step in turn", () => {
       em.state.history.filter((h) => h.kind === "certificate").map((h) => `${h.method} ${h.change}`),
     ).toEqual(["POST created", "PATCH updated"]);
   }, 120_000);
+});
+
+const CRASH_RUNS = Number(process.env.CRASH_RUNS ?? 50);
+const CRASH_SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
+// Runs in flight at once: each spends most of its time waiting for a child to start or a request to end.
+const PARALLEL_RUNS = 4;
+// Share of runs killed a second time after the first restart.
+const SECOND_KILL = 0.3;
+// Share of kills aimed at a step: once the journal shows the step in progress, the kill comes within
+// STEP_LATENCIES emulator latencies, before, while or just after SendGrid handles the request. The
+// others come at any moment within MOMENT_LATENCIES after the child's first request, steps or not.
+const AIMED_KILL = 0.7;
+const STEP_LATENCIES = 1.5;
+const MOMENT_LATENCIES = 10;
+const STEPS = ["upload", "verify", "disable"] as const;
+
+/** Where each kill landed: the step the journal had in progress just before it, "none" between steps. */
+const killedAt = new Map<string, number>();
+
+/** One rotation killed once or twice at random moments, then left to finish; throws naming the seed. */
+async function crashRun(seed: number): Promise<void> {
+  const random = seededRandom(seed);
+  const em = await startTestEmulator({ seedRandom: seed });
+  const dir = await mkdtemp(join(tmpdir(), `crash-${seed}-`));
+  const trace: string[] = [];
+  let running: Running | null = null;
+  try {
+    const latencyMs = 20 + Math.floor(random() * 60);
+    em.faults.set({ latencyMs });
+    const stateDir = join(dir, "state");
+    const certsDir = join(dir, "certs");
+    await mkdir(certsDir);
+    const now = new Date();
+    const old = await makeCert({ cn: "old", now, fromDays: -360, toDays: 5 });
+    const next = await makeCert({ cn: "next", now, fromDays: -1, toDays: 730 });
+    em.state.addIntegration({ id: INTEGRATION, name: "Okta" });
+    const oldId = String(
+      em.state.addCertificate({ integrationId: INTEGRATION, pem: old.pem, enabled: true }).id,
+    );
+    await writeFile(join(certsDir, "next.pem"), next.pem);
+    const configFile = join(dir, "config.yaml");
+    await writeFile(
+      configFile,
+      stringify({
+        accounts: [{ name: "main", api_key_env: "SENDGRID_API_KEY", base_url: em.url }],
+        schedule: "*/1 * * * * *",
+        listen: "127.0.0.1:0",
+        state_dir: stateDir,
+        http: { timeout: "10s", max_retries: 0 },
+        rotation: {
+          enabled: true,
+          overlap: "0s",
+          integrations: [{ match: { id: INTEGRATION }, source: { type: "file", path: certsDir } }],
+        },
+      }),
+    );
+    const copies = () => em.state.certificatesOf(INTEGRATION).filter((c) => c.pem === next.pem).length;
+    const store = journalStore(stateDir);
+
+    const kills = random() < SECOND_KILL ? 2 : 1;
+    for (let k = 1; k <= kills; k++) {
+      const seen = em.log.length;
+      const aim = random() < AIMED_KILL ? STEPS[Math.floor(random() * STEPS.length)]! : null;
+      const run = (running = startRun(configFile));
+      if (aim) {
+        // A step the rotation is past already never comes: then the kill lands after it is done.
+        await until(
+          `the ${aim} step or the end of the rotation`,
+          async () => {
+            const current = await journal(stateDir);
+            return current?.inProgress?.action === aim || current?.rotations[0]?.phase === "retired";
+          },
+          run,
+        );
+      } else {
+        await until("the child's first request", () => em.log.length > seen, run);
+      }
+      const delay = Math.floor(random() * (aim ? STEP_LATENCIES : MOMENT_LATENCIES) * latencyMs);
+      await sleep(delay);
+      const step = (await journal(stateDir))?.inProgress?.action ?? "none";
+      killedAt.set(step, (killedAt.get(step) ?? 0) + 1);
+      trace.push(
+        `kill ${k} ${aim ? `aimed at ${aim}` : "at a moment"}, +${delay} ms of ${latencyMs} ms latency (step on disk: ${step})`,
+      );
+      await kill(run);
+      const loaded = await store.load();
+      expect(loaded.kind, `journal after kill ${k}`).not.toBe("corrupt");
+      expect(copies(), `copies after kill ${k}`).toBeLessThanOrEqual(1);
+    }
+    const run = (running = startRun(configFile));
+    // Its SIGTERM handler is in place once it has scanned.
+    await until("the last child to scan", () => run.output().includes('"msg":"scan complete"'), run);
+    await until(
+      "the rotation to be retired",
+      async () => {
+        const current = await journal(stateDir);
+        return current?.inProgress === null && current.rotations[0]?.phase === "retired";
+      },
+      run,
+    );
+    run.child.kill("SIGTERM");
+    expect(await run.exited).toBe(0);
+
+    expect((await store.load()).kind).toBe("loaded");
+    expect(copies()).toBe(1);
+    expect(
+      em.state.certificatesOf(INTEGRATION).map((c) => [String(c.id), c.enabled, c.pem === next.pem]),
+    ).toEqual([
+      [oldId, false, false],
+      [expect.any(String), true, true],
+    ]);
+    expect(fewestUsable(em, INTEGRATION, new Date())).toBe(1);
+  } catch (error) {
+    const output = running ? `\nlast child's output:\n${running.output()}` : "";
+    throw new Error(
+      `crash run with seed ${seed} failed (replay: CRASH_SEED=${seed} CRASH_RUNS=1); ${trace.join("; ")}: ${
+        error instanceof Error ? error.message : String(error)
+      }${output}`,
+      { cause: error },
+    );
+  } finally {
+    if (running && running.child.exitCode === null && running.child.signalCode === null) await kill(running);
+    await em.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe("rotations killed with SIGKILL at seeded random moments", () => {
+  test(`${CRASH_RUNS} runs from seed ${CRASH_SEED}: the journal always loads, one copy, never locked out`, async () => {
+    const seeds = Array.from({ length: CRASH_RUNS }, (_, i) => CRASH_SEED + i);
+    const failures: string[] = [];
+    const worker = async () => {
+      for (let seed = seeds.shift(); seed !== undefined; seed = seeds.shift()) {
+        await crashRun(seed).catch((error: unknown) => failures.push((error as Error).message));
+      }
+    };
+    await Promise.all(Array.from({ length: PARALLEL_RUNS }, worker));
+    console.info(`crash runs from seed ${CRASH_SEED}: kills by step`, Object.fromEntries(killedAt));
+    expect(failures).toEqual([]);
+  }, 600_000);
 });

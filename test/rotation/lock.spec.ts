@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { LockHeldError, LockLostError, StateIoError } from "../../src/rotation/errors.js";
-import { acquireLock, type Lock } from "../../src/rotation/lock.js";
+import { acquireLock, LOCK_LEASE_MS, type Lock } from "../../src/rotation/lock.js";
 import { buildSources, startChild, type Child } from "./children.js";
 
 let dir: string;
@@ -102,15 +102,47 @@ describe("acquireLock", () => {
     expect(await readFile(lockPath(), "utf8")).toBe(lockOf(pid));
   });
 
-  it("refuses a lock from another host, whose process it cannot check", async () => {
+  it("refuses a lock from another host, whose process it cannot check, while its lease is fresh", async () => {
     await writeLock(lockOf(1, "some-other-host"));
+    const renewed = new Date(Date.now() - LOCK_LEASE_MS / 2);
+    await utimes(lockPath(), renewed, renewed);
     const attempt = acquireLock(dir);
     await expect(attempt).rejects.toThrow(LockHeldError);
     await expect(attempt).rejects.toThrow(
       `on host some-other-host since 2025-02-03T04:05:06.000Z; that host`,
     );
+    await expect(attempt).rejects.toThrow(
+      `its lease was last renewed at ${renewed.toISOString()} and is taken over once 120s pass without renewal`,
+    );
     await expect(attempt).rejects.toThrow(`if it no longer runs, delete ${dir}/lock`);
     expect(await readFile(lockPath(), "utf8")).toBe(lockOf(1, "some-other-host"));
+  });
+
+  it("takes over a lock from another host whose lease has lapsed (a pod rescheduled onto a new node)", async () => {
+    await writeLock(lockOf(1, "old-node"));
+    const lapsed = new Date(Date.now() - LOCK_LEASE_MS - 5_000);
+    await utimes(lockPath(), lapsed, lapsed);
+    await expectOurs(await acquire());
+    expect(await readdir(dir)).toEqual(["lock"]);
+  });
+
+  it("passes a lapsed claim from another host, and stops at a fresh one", async () => {
+    const stale = lockOf(1, "old-node");
+    await writeLock(stale);
+    const lapsed = new Date(Date.now() - LOCK_LEASE_MS - 5_000);
+    await utimes(lockPath(), lapsed, lapsed);
+    const claim = `${lockPath()}.takeover-${createHash("sha256").update(stale).digest("hex").slice(0, 32)}`;
+    await writeFile(claim, lockOf(2, "claiming-node", "claimer"));
+
+    await expect(acquireLock(dir)).rejects.toMatchObject({
+      code: "LOCK_HELD",
+      holder: { hostname: "claiming-node" },
+    });
+    expect(await readFile(lockPath(), "utf8")).toBe(stale);
+
+    await utimes(claim, lapsed, lapsed);
+    await expectOurs(await acquire());
+    expect(await readdir(dir)).toEqual(["lock"]);
   });
 
   it("takes over a lock whose holder has died", async () => {
@@ -217,6 +249,28 @@ describe("Lock.release and assertHeld", () => {
     await expect(lock.assertHeld()).rejects.toMatchObject({ code: "LOCK_LOST", holder: { pid } });
     await lock.release();
     expect(await readFile(lockPath(), "utf8")).toBe(lockOf(pid));
+  });
+
+  it("renew moves the lease forward while the lock is ours", async () => {
+    const lock = await acquire();
+    const old = new Date(Date.now() - 3_600_000);
+    await utimes(lockPath(), old, old);
+    await lock.renew();
+    expect((await stat(lockPath())).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
+    await expectOurs(lock);
+  });
+
+  it("renew fails with LockLostError, touching nothing, once the lock is gone or someone else's", async () => {
+    const lock = await acquire();
+    await rm(lockPath());
+    await expect(lock.renew()).rejects.toThrow(LockLostError);
+    await expect(readdir(dir)).resolves.toEqual([]);
+
+    await writeLock(lockOf(1, "new-node"));
+    const theirs = new Date(Date.now() - 3_600_000);
+    await utimes(lockPath(), theirs, theirs);
+    await expect(lock.renew()).rejects.toMatchObject({ code: "LOCK_LOST", holder: { hostname: "new-node" } });
+    expect(Math.round((await stat(lockPath())).mtimeMs)).toBe(theirs.getTime());
   });
 
   it("assertHeld fails once the lock file is gone", async () => {

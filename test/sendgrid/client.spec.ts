@@ -54,6 +54,29 @@ async function rateLimitedPair(options: {
   return { clock, emu, api, client };
 }
 
+/** A clock that moves only when the test says so; sleepers wait for it. */
+function manualClock(startMs: number) {
+  let time = startMs;
+  const sleepers: { until: number; wake: () => void }[] = [];
+  return {
+    now: () => time,
+    /** The waits of the sleepers still asleep, in the order they began. */
+    get waiting() {
+      return sleepers.map((s) => s.until - time);
+    },
+    sleep(ms: number) {
+      return new Promise<void>((wake) => sleepers.push({ until: time + ms, wake }));
+    },
+    advance(ms: number) {
+      time += ms;
+      for (const sleeper of sleepers.filter((s) => s.until <= time)) {
+        sleepers.splice(sleepers.indexOf(sleeper), 1);
+        sleeper.wake();
+      }
+    },
+  };
+}
+
 describe("rate limits", () => {
   it.each(["absolute", "relative"] as const)(
     "a 429 waits for X-RateLimit-Reset (%s), then succeeds",
@@ -94,6 +117,37 @@ describe("rate limits", () => {
         "beyond what is left of the 10000 ms deadline",
     );
     expect(emu.log).toHaveLength(2);
+  });
+
+  it("a 429 holds every other call until the reset instead of letting each find the window empty", async () => {
+    const clock = manualClock(T0);
+    const emu = await emulator({
+      now: () => new Date(clock.now()),
+      rateLimit: { limit: 3, windowMs: 20_000, resetStyle: "relative" },
+    });
+    const { api } = h.client(emu, { clock, maxConcurrency: 1, maxRetries: 3, deadlineMs: 120_000 });
+    for (let i = 0; i < 3; i++) await api.listIntegrations();
+    const calls = Promise.all([api.listIntegrations(), api.listIntegrations(), api.listIntegrations()]);
+    // The first call met the 429 and waits; the second waits in its slot, the third behind it.
+    while (clock.waiting.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(emu.log.map((e) => e.status)).toEqual([200, 200, 200, 429]);
+    expect(clock.waiting).toEqual([20_000, 20_000]);
+    clock.advance(20_000);
+    await calls;
+    expect(emu.log.map((e) => e.status)).toEqual([200, 200, 200, 429, 200, 200, 200]);
+  });
+
+  it("a call whose deadline ends before the reset fails as deadline without sending anything", async () => {
+    const { emu, api } = await rateLimitedPair({ resetStyle: "absolute", deadlineMs: 10_000 });
+    await api.listIntegrations();
+    expect((await failure(api.listIntegrations())).status).toBe(429);
+    const error = await failure(api.listIntegrations());
+    expect(error).toMatchObject({ kind: "deadline", status: 429, reason: "rate_limited", attempts: 0 });
+    expect(error.message).toBe(
+      "GET /v3/sso/integrations -> 429 Too Many Requests: the rate limit resets in 20000 ms, " +
+        "beyond what is left of the 10000 ms deadline",
+    );
+    expect(emu.log.map((e) => e.status)).toEqual([200, 429]);
   });
 
   it("retries a POST refused with 429: it was not processed", async () => {
