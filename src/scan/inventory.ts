@@ -1,30 +1,40 @@
 // One scan of every configured account: list integrations (si=true), then each integration's
 // certificates, exactly 1 + N requests per account. The client bounds concurrency; a failing
 // integration or account becomes a Failure in the inventory, never an exception out of here.
+// Remembers each API's last listings so that unchanged records keep their objects (reuse.ts).
 
-import { parseCertificate } from "../certs/parse.js";
 import { failureOf } from "../core/failure.js";
 import type { Inventory, ScannedAccount, ScannedIntegration } from "../core/inventory.js";
 import type { Integration } from "../core/model.js";
 import type { SsoApi } from "../sendgrid/sso.js";
+import { scannedIntegration } from "./reuse.js";
 
 export interface ScanTarget {
   readonly account: string;
   readonly api: SsoApi;
 }
 
+// The last good listing of each integration, by id, per API (one per account): what the next scan
+// compares with. Held weakly, so it goes with the client.
+const lastListings = new WeakMap<SsoApi, Map<string, ScannedIntegration>>();
+
+function lastListingsOf(api: SsoApi): Map<string, ScannedIntegration> {
+  let listings = lastListings.get(api);
+  if (!listings) {
+    listings = new Map();
+    lastListings.set(api, listings);
+  }
+  return listings;
+}
+
 /** Lists and parses one integration's certificates; a failure becomes data. */
 export async function scanIntegration(api: SsoApi, integration: Integration): Promise<ScannedIntegration> {
   try {
     const certificates = await api.listCertificates(integration.id);
-    return {
-      integration,
-      certificates: certificates.map((certificate) => ({
-        api: certificate,
-        parsed: parseCertificate(certificate.pem),
-      })),
-      error: null,
-    };
+    const listings = lastListingsOf(api);
+    const scanned = scannedIntegration(listings.get(integration.id), integration, certificates);
+    listings.set(integration.id, scanned);
+    return scanned;
   } catch (error) {
     return { integration, certificates: null, error: failureOf(error) };
   }
@@ -35,6 +45,9 @@ export async function scanAccount(target: ScanTarget, now: () => Date): Promise<
   try {
     const integrations = await target.api.listIntegrations({ si: true });
     const scanned = await Promise.all(integrations.map((i) => scanIntegration(target.api, i)));
+    const listed = new Set(integrations.map((i) => i.id));
+    const listings = lastListingsOf(target.api);
+    for (const id of listings.keys()) if (!listed.has(id)) listings.delete(id);
     return { account: target.account, startedAt, finishedAt: now(), error: null, integrations: scanned };
   } catch (error) {
     return {

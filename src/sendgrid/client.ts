@@ -4,6 +4,7 @@
 // endpoint; sso.ts does. Never retries a POST that may have been processed, never puts the API key in
 // an error, and never reports a raw id route.
 
+import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Pool, type Dispatcher } from "undici";
 import type { z } from "zod";
@@ -26,6 +27,16 @@ import {
 } from "./retry-policy.js";
 import { Semaphore } from "./semaphore.js";
 import { describeIssues } from "./wire.js";
+
+/**
+ * Every attempt in flight listens for close() on this one signal: as many listeners as max_concurrency
+ * plus sleeping retries, which Node would report as a listener leak past its default of 10.
+ */
+function closingController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
 
 export type { HttpMethod } from "./retry-policy.js";
 
@@ -145,7 +156,7 @@ export class SendGridClient {
   private readonly remaining = new Map<string, number>();
   /** Clock time before which no attempt is sent: the reset of the window the last 429 exhausted. */
   private rateLimitedUntil = 0;
-  private readonly closing = new AbortController();
+  private readonly closing = closingController();
   private closed: Promise<void> | null = null;
 
   constructor(options: ClientOptions) {
