@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateCertificate } from "../../src/certs/generate.js";
+import { demoReplacement } from "../../src/cli/commands/demo.js";
 import { loadConfig } from "../../src/config/load.js";
 import type { InventoryReport } from "../../src/core/report.js";
 import { startDaemon, type Daemon } from "../../src/daemon.js";
@@ -32,7 +32,6 @@ const prometheusBin = findBinary("prometheus");
 const alertmanagerBin = findBinary("prometheus-alertmanager", "alertmanager");
 
 const CRITICAL = "SendGridSSOCertificateExpiryCritical";
-const DAY_MS = 86_400_000;
 const STEP_TIMEOUT_MS = 60_000;
 
 interface WebhookAlert {
@@ -273,13 +272,7 @@ describe.skipIf(!prometheusBin || !alertmanagerBin)(
     it(
       "resolves the alert after the daemon rotates Entra ID, with the old certificate still enabled",
       async () => {
-        const now = Date.now();
-        const replacement = await generateCertificate({
-          commonName: "Microsoft Azure Federated SSO Certificate",
-          notBefore: new Date(now - DAY_MS),
-          notAfter: new Date(now + 3 * 365 * DAY_MS),
-          key: { kind: "rsa", bits: 2048 },
-        });
+        const replacement = await demoReplacement(new Date());
         writeFileSync(join(dir, "certs", "entra-next.pem"), replacement.pem);
 
         await waitFor(

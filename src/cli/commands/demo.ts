@@ -6,7 +6,7 @@
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateCertificate } from "../../certs/generate.js";
+import { generateCertificate, type GeneratedCertificate } from "../../certs/generate.js";
 import { loadConfig } from "../../config/load.js";
 import { startDaemon } from "../../daemon.js";
 import type { CommandSpec } from "../args.js";
@@ -15,7 +15,17 @@ import { createLogger } from "../../log.js";
 import { untilSignal } from "../signals.js";
 import { DEFAULT_EMULATOR_KEY, emulatorPort, startCommandEmulator } from "./emulator.js";
 
-const DAY_MS = 86_400_000;
+import { DAY_MS } from "../../core/durations.js";
+
+/** A fresh certificate for the demo seed's expiring "Entra ID" integration, valid for three years. */
+export function demoReplacement(now: Date): Promise<GeneratedCertificate> {
+  return generateCertificate({
+    commonName: "Microsoft Azure Federated SSO Certificate",
+    notBefore: new Date(now.getTime() - DAY_MS),
+    notAfter: new Date(now.getTime() + 3 * 365 * DAY_MS),
+    key: { kind: "rsa", bits: 2048 },
+  });
+}
 
 function demoConfig(emulatorUrl: string, listen: string): string {
   return `# Written by \`sendgrid-sso-certs demo\`: the daemon against the built-in emulator.
@@ -56,13 +66,7 @@ export const demoCommand: CommandSpec<Io> = {
     const dir = await mkdtemp(join(tmpdir(), "sendgrid-sso-certs-demo-"));
     const emulator = await startCommandEmulator(io, { kind: "demo" }, "127.0.0.1", apiPort);
     try {
-      const now = Date.now();
-      const replacement = await generateCertificate({
-        commonName: "Microsoft Azure Federated SSO Certificate",
-        notBefore: new Date(now - DAY_MS),
-        notAfter: new Date(now + 3 * 365 * DAY_MS),
-        key: { kind: "rsa", bits: 2048 },
-      });
+      const replacement = await demoReplacement(new Date());
       await mkdir(join(dir, "certs"));
       await writeFile(join(dir, "certs", "entra-next.pem"), replacement.pem);
       const file = join(dir, "config.yaml");
