@@ -1,5 +1,6 @@
 // Child process (started with --expose-gc): the daemon's scanning core run for many full scans, with a
-// /metrics render after each as Prometheus would, reading RSS and heap after forced GCs at marks.
+// /metrics render after each as Prometheus would, reading RSS and heap after forced GCs at marks, and
+// the highest RSS seen meanwhile (garbage included: what a container's memory limit must allow).
 // No emulator and no bench bookkeeping live here: what the process holds is the scanning core's own.
 
 import { setTimeout as sleep } from "node:timers/promises";
@@ -23,8 +24,15 @@ export interface MemoryMark {
   readonly heapUsedMb: number;
 }
 
+export interface MemoryUse {
+  readonly marks: readonly MemoryMark[];
+  /** Highest RSS sampled during the scans, before any forced GC. */
+  readonly peakRssMb: number;
+}
+
 const MB = 1024 * 1024;
 const SETTLE_MS = 500;
+const PEAK_SAMPLE_MS = 10;
 
 /** Full GCs, then a pause: V8 hands freed pages back to the system from a background thread. */
 async function collectGarbage(): Promise<void> {
@@ -36,13 +44,13 @@ async function collectGarbage(): Promise<void> {
   await sleep(SETTLE_MS);
 }
 
-/** A render whose text is dropped before this returns, so no frame of the caller holds it at the GC. */
+/** The chunks the HTTP server writes, dropped before this returns: no frame holds them at the GC. */
 async function scrape(core: BenchMonitor): Promise<number> {
-  return (await core.metrics.render()).length;
+  return (await core.metrics.renderChunks()).length;
 }
 
 serve({
-  async run(options: MemoryRun): Promise<MemoryMark[]> {
+  async run(options: MemoryRun): Promise<MemoryUse> {
     const core = benchMonitor({
       baseUrl: options.baseUrl,
       apiKey: options.apiKey,
@@ -51,6 +59,8 @@ serve({
       processMetrics: true,
     });
     const marks: MemoryMark[] = [];
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), PEAK_SAMPLE_MS);
     try {
       for (let scan = 1; scan <= options.scans; scan++) {
         await fullScan(core, options.certificates);
@@ -62,8 +72,9 @@ serve({
         }
       }
     } finally {
+      clearInterval(sampler);
       await core.close();
     }
-    return marks;
+    return { marks, peakRssMb: peak / MB };
   },
 });

@@ -1,4 +1,5 @@
-// The shape of bench/results.json: exactly the keys issue 7 names, plus the machine it ran on.
+// The shape of bench/results.json: the keys issue 7 names, plus the machine it ran on and how memory
+// was measured.
 // Times in milliseconds, sizes in MB (2^20 bytes), ratios as measured / limit.
 
 export interface ScanRow {
@@ -7,6 +8,9 @@ export interface ScanRow {
   readonly wall_ms: number;
   readonly ideal_ms: number;
   readonly ratio: number;
+  /** A bare undici client's scan (floor.ts): what the emulator and the machine alone cost. */
+  readonly floor_ms: number;
+  readonly floor_ratio: number;
 }
 
 export interface ParseResults {
@@ -28,6 +32,10 @@ export interface MemoryResults {
   readonly rss_mb_scan20: number;
   readonly rss_mb_scan200: number;
   readonly growth_pct: number;
+  /** Highest RSS during the scans, before forced GCs. */
+  readonly peak_rss_mb: number;
+  /** The V8 flags of the run: the container image's NODE_OPTIONS. */
+  readonly node_options: string;
 }
 
 export interface Results {

@@ -1,5 +1,6 @@
 // Scrape latency: /metrics fetched over HTTP, one scrape after another, from a daemon child that is
-// scanning the whole time. Each time runs from sending the request to the last byte of the answer.
+// scanning the whole time. Each time runs from sending the request to the last byte of the answer. The
+// first scrapes of a fresh process compile the render path; they are warm-up, reported apart.
 
 import { Agent, request } from "undici";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -12,12 +13,16 @@ export interface ScrapeBench {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly scrapes: number;
+  /** The very first scrape of the process, a warm-up one. */
+  readonly firstMs: number;
   /** Full scans the daemon completed while being scraped. */
   readonly scansMeanwhile: number;
 }
 
 export interface ScrapeOptions {
   readonly scrapes: number;
+  /** Scrapes before the measured ones, not counted. */
+  readonly warmups: number;
   readonly pauseMs: number;
   readonly latencyMs: number;
   readonly concurrency: number;
@@ -37,7 +42,7 @@ export async function scrapeBench(emulator: BenchEmulator, options: ScrapeOption
     };
     const url = await daemon.call<string>("start", start);
     const times: number[] = [];
-    for (let i = 0; i < options.scrapes; i++) {
+    for (let i = 0; i < options.warmups + options.scrapes; i++) {
       const { ms } = await timed(async () => {
         const answer = await request(`${url}/metrics`, { dispatcher: agent });
         // Counted, not decoded: what is timed is the daemon's answer, not this process turning it into a string.
@@ -49,11 +54,13 @@ export async function scrapeBench(emulator: BenchEmulator, options: ScrapeOption
       times.push(ms);
       await sleep(options.pauseMs);
     }
+    const measured = times.slice(options.warmups);
     const scansMeanwhile = await daemon.call<number>("stop");
     return {
-      p50Ms: percentile(times, 50),
-      p99Ms: percentile(times, 99),
-      scrapes: times.length,
+      p50Ms: percentile(measured, 50),
+      p99Ms: percentile(measured, 99),
+      scrapes: measured.length,
+      firstMs: times[0]!,
       scansMeanwhile,
     };
   } finally {

@@ -404,18 +404,29 @@ export class Metrics {
     else this.rotationBackoff.remove(labels);
   }
 
-  /** The exposition, exactly as registry.metrics() renders it, with the snapshot families' text reused. */
-  async render(): Promise<string> {
+  /**
+   * The exposition in chunks, each a family's text or the blank line between two: concatenated, exactly
+   * what registry.metrics() renders, with the snapshot families' text reused. Chunks, so that a server
+   * can write thousands of series family by family instead of first copying them all into one string.
+   */
+  async renderChunks(): Promise<string[]> {
     this.refreshSnapshot();
-    const parts: string[] = [];
+    const chunks: string[] = [];
     for (const metric of this.registry.getMetricsAsArray()) {
-      parts.push(
+      if (chunks.length > 0) chunks.push("\n\n");
+      chunks.push(
         metric instanceof SnapshotGauge
           ? metric.exposition()
           : await this.registry.getSingleMetricAsString(metric.name),
       );
     }
-    return `${parts.join("\n\n")}\n`;
+    chunks.push("\n");
+    return chunks;
+  }
+
+  /** The whole exposition as one string. */
+  async render(): Promise<string> {
+    return (await this.renderChunks()).join("");
   }
 
   get contentType(): string {

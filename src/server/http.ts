@@ -69,13 +69,51 @@ export interface RunningServer {
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
 
-function send(response: ServerResponse, status: number, contentType: string, body: string): void {
+function writeHead(response: ServerResponse, status: number, contentType: string, bytes: number): void {
   response.writeHead(status, {
     "content-type": contentType,
-    "content-length": Buffer.byteLength(body),
+    "content-length": bytes,
     "cache-control": "no-store",
   });
+}
+
+function send(response: ServerResponse, status: number, contentType: string, body: string): void {
+  writeHead(response, status, contentType, Buffer.byteLength(body));
   response.end(response.req.method === "HEAD" ? undefined : body);
+}
+
+/**
+ * A large body written chunk by chunk, waiting whenever the socket's buffer is full: the answer is never
+ * copied into one string nor queued whole in memory, and the event loop stays free for the scans between
+ * chunks. Stops when the client goes away.
+ */
+async function sendChunks(
+  response: ServerResponse,
+  status: number,
+  contentType: string,
+  chunks: readonly string[],
+): Promise<void> {
+  const bytes = chunks.reduce((sum, chunk) => sum + Buffer.byteLength(chunk), 0);
+  writeHead(response, status, contentType, bytes);
+  if (response.req.method === "HEAD") return void response.end();
+  for (const chunk of chunks) {
+    if (!response.write(chunk)) await drained(response);
+    if (response.destroyed) return;
+  }
+  response.end();
+}
+
+/** Resolves when the response can take more data or will never take any (the connection closed). */
+function drained(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off("drain", done);
+      response.off("close", done);
+      resolve();
+    };
+    response.on("drain", done);
+    response.on("close", done);
+  });
 }
 
 const json = (response: ServerResponse, status: number, value: unknown) =>
@@ -87,7 +125,7 @@ function routes(options: HttpServerOptions): Record<string, Handler> {
   const { metrics, monitor } = options;
   return {
     "/metrics": async (_request, response) => {
-      send(response, 200, metrics.contentType, await metrics.render());
+      await sendChunks(response, 200, metrics.contentType, await metrics.renderChunks());
     },
     "/healthz": (_request, response) => {
       if (options.alive()) text(response, 200, "ok");
@@ -119,16 +157,16 @@ function routes(options: HttpServerOptions): Record<string, Handler> {
   };
 }
 
-/**
- * Starts listening. Throws TlsCredentialsError, naming the files, when TLS is configured and its
- * certificate and key cannot be used.
- */
 /** A wildcard bind address is not something to connect to: the loopback address of its family is. */
 function reachable(host: string): string {
   if (host === "0.0.0.0") return "127.0.0.1";
   return host === "[::]" ? "[::1]" : host;
 }
 
+/**
+ * Starts listening. Throws TlsCredentialsError, naming the files, when TLS is configured and its
+ * certificate and key cannot be used.
+ */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const table = routes(options);
   const { logger } = options;

@@ -19,6 +19,8 @@ export const NO_WEB: WebConfig = { tls: null, basicAuthUsers: new Map(), bearerT
 
 export interface TestServer {
   readonly running: RunningServer;
+  /** The registry /metrics renders, for tests that add series. */
+  readonly metrics: Metrics;
   readonly url: string;
   /** Every log line, raw JSON text. */
   readonly logs: string[];
@@ -61,7 +63,7 @@ export async function startTestServer(
     web,
     timeouts,
   });
-  return { running, url: running.url, logs, close: () => running.close() };
+  return { running, metrics, url: running.url, logs, close: () => running.close() };
 }
 
 export interface Answer {
@@ -77,13 +79,15 @@ export interface GetOptions {
   /** PEM the client trusts; with it the request is made over TLS. */
   readonly ca?: string;
   readonly maxVersion?: "TLSv1.2" | "TLSv1.3";
+  /** GET unless told. */
+  readonly method?: "GET" | "HEAD";
 }
 
-/** One GET on a fresh connection (no agent), so each request sees the server's current certificate. */
+/** One request on a fresh connection (no agent), so each request sees the server's current certificate. */
 export function get(url: string, options: GetOptions = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
-    const common = { method: "GET", agent: false as const, headers: options.headers ?? {} };
+    const common = { method: options.method ?? "GET", agent: false as const, headers: options.headers ?? {} };
     const onResponse = (response: IncomingMessage) => {
       const socket = response.socket as Partial<TLSSocket>;
       const peer = socket.getPeerCertificate?.();
