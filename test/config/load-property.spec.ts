@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
-import { createWorkspace, type Workspace } from "./workspace.js";
+import { createWorkspace, type Workspace } from "../helpers/workspace.js";
 
 // Keys the schema knows, plus prototype names, so random documents reach deep into the validation.
 const KEYS = [

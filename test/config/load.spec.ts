@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG_FILE, loadConfig, type LoadResult } from "../../src/config/load.js";
 import type { Config } from "../../src/config/types.js";
 import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from "../../src/core/durations.js";
-import { createWorkspace, type Workspace } from "./workspace.js";
+import { createWorkspace, expectConfig, expectProblems, type Workspace } from "../helpers/workspace.js";
 
 const EXAMPLE_FILE = resolve(import.meta.dirname, "../../config/config.example.yaml");
 
@@ -14,16 +14,6 @@ beforeEach(() => {
 afterEach(() => {
   workspace.remove();
 });
-
-function expectConfig(result: LoadResult): Config {
-  if (!result.ok) throw new Error(`expected a valid config, got:\n${result.problems.join("\n")}`);
-  return result.config;
-}
-
-function expectProblems(result: LoadResult): readonly string[] {
-  if (result.ok) throw new Error("expected problems, got a valid config");
-  return result.problems;
-}
 
 function load(yaml: string, env: Record<string, string> = { SENDGRID_API_KEY: "SG.test-key" }): LoadResult {
   const file = workspace.write("config.yaml", yaml);

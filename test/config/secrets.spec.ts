@@ -1,7 +1,7 @@
 import { chmodSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { envSecret, fileSecret, inlineSecret, SecretUnavailableError } from "../../src/config/secrets.js";
-import { createWorkspace, type Workspace } from "./workspace.js";
+import { createWorkspace, type Workspace } from "../helpers/workspace.js";
 
 let workspace: Workspace;
 beforeEach(() => {

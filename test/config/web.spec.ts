@@ -4,8 +4,7 @@
 import { hashSync } from "bcryptjs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig, type LoadResult } from "../../src/config/load.js";
-import type { Config } from "../../src/config/types.js";
-import { createWorkspace, type Workspace } from "./workspace.js";
+import { createWorkspace, expectConfig, expectProblems, type Workspace } from "../helpers/workspace.js";
 
 const HASH = hashSync("pw", 4);
 const ENV = { SENDGRID_API_KEY: "SG.web-test-key" };
@@ -17,16 +16,6 @@ beforeEach(() => {
 afterEach(() => {
   workspace.remove();
 });
-
-function expectConfig(result: LoadResult): Config {
-  if (!result.ok) throw new Error(`expected a valid config, got:\n${result.problems.join("\n")}`);
-  return result.config;
-}
-
-function expectProblems(result: LoadResult): readonly string[] {
-  if (result.ok) throw new Error("expected problems, got a valid config");
-  return result.problems;
-}
 
 function load(yaml: string, env: Record<string, string> = ENV): LoadResult {
   const file = workspace.write("conf/config.yaml", yaml);

@@ -9,7 +9,7 @@ import bcrypt from "bcryptjs";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadConfig, type LoadResult } from "../../src/config/load.js";
-import { createWorkspace, type Workspace } from "../config/workspace.js";
+import { createWorkspace, type Workspace } from "../helpers/workspace.js";
 
 const EXAMPLE_FILE = resolve(import.meta.dirname, "../../config/config.example.yaml");
 const KEY = "SG.config-test-key";

@@ -8,16 +8,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { fileSecret } from "../../src/config/secrets.js";
 import type { WebConfig } from "../../src/config/types.js";
 import { WWW_AUTHENTICATE } from "../../src/server/auth.js";
-import {
-  basic,
-  bearer,
-  get,
-  NO_WEB,
-  startTestServer,
-  tempFiles,
-  type Files,
-  type TestServer,
-} from "./harness.js";
+import { basic, bearer, get, NO_WEB, startTestServer, type TestServer } from "./harness.js";
+import { createWorkspace, type Workspace } from "../helpers/workspace.js";
 
 // Cost 4, the lowest bcrypt allows: the tests are about who gets in, not about bcrypt's speed.
 const PASSWORD = "correct horse battery staple";
@@ -25,7 +17,7 @@ const HASH = hashSync(PASSWORD, 4);
 const TOKEN = "token-7f3a9c1e5b";
 
 let server: TestServer | null = null;
-let files: Files | null = null;
+let files: Workspace | null = null;
 
 afterEach(async () => {
   await server?.close();
@@ -39,8 +31,8 @@ async function serve(web: Partial<WebConfig>): Promise<TestServer> {
   return server;
 }
 
-function tokenFile(text: string): { path: string; files: Files } {
-  files = tempFiles();
+function tokenFile(text: string): { path: string; files: Workspace } {
+  files = createWorkspace();
   return { path: files.write("token", text), files };
 }
 

@@ -11,11 +11,12 @@ import type { Emulator } from "../../src/emulator/server.js";
 import { createLogger } from "../../src/log.js";
 import { TlsCredentialsError } from "../../src/server/tls.js";
 import { startTestEmulator, TEST_API_KEY } from "../helpers/start-emulator.js";
-import { basic, bearer, get, serverCertificate, tempFiles, type Files } from "./harness.js";
+import { basic, bearer, get, serverCertificate } from "./harness.js";
+import { createWorkspace, type Workspace } from "../helpers/workspace.js";
 
 let emulator: Emulator | null = null;
 let daemon: Daemon | null = null;
-let files: Files | null = null;
+let files: Workspace | null = null;
 
 afterEach(async () => {
   await daemon?.stop(1_000);
@@ -38,7 +39,7 @@ async function configWith(web: Record<string, unknown>) {
       web,
     }),
   );
-  const loaded = loadConfig({ file, env: { SENDGRID_API_KEY: TEST_API_KEY }, cwd: files!.dir });
+  const loaded = loadConfig({ file, env: { SENDGRID_API_KEY: TEST_API_KEY }, cwd: files!.root });
   if (!loaded.ok) throw new Error(loaded.problems.join("\n"));
   return loaded.config;
 }
@@ -46,7 +47,7 @@ async function configWith(web: Record<string, unknown>) {
 const silent = () => createLogger({ level: "fatal", destination: { write: () => undefined } });
 
 it("serves https with basic auth and a bearer token, /healthz open", async () => {
-  files = tempFiles();
+  files = createWorkspace();
   const certificate = await serverCertificate("sso-certs-metrics");
   files.write("tls/tls.crt", certificate.pem);
   files.write("tls/tls.key", certificate.privateKeyPem);
@@ -76,7 +77,7 @@ it("serves https with basic auth and a bearer token, /healthz open", async () =>
 });
 
 it("does not start when the TLS key does not belong to the certificate", async () => {
-  files = tempFiles();
+  files = createWorkspace();
   const certificate = await serverCertificate("sso-certs-metrics");
   const stranger = await serverCertificate("stranger", { kind: "ec", curve: "P-384" });
   const certFile = files.write("tls.crt", certificate.pem);

@@ -1,12 +1,10 @@
 // The HTTP server alone for endpoint tests: startHttpServer on 127.0.0.1:0 over an empty monitor, its log
 // lines kept, plus the clients the tests need (plain and TLS, with the peer certificate's fingerprint) and
-// server certificates for 127.0.0.1 written to a throw-away directory removed by close().
+// server certificates for 127.0.0.1 (written to files with test/helpers/workspace.ts).
 
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+
 import type { TLSSocket } from "node:tls";
 import { generateCertificate, type GeneratedCertificate, type KeySpec } from "../../src/certs/generate.js";
 import type { WebConfig } from "../../src/config/types.js";
@@ -120,27 +118,6 @@ export const basic = (user: string, password: string) => ({
   authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`,
 });
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-/** A directory for certificate, key and token files. */
-export interface Files {
-  readonly dir: string;
-  write(name: string, text: string): string;
-  remove(): void;
-}
-
-export function tempFiles(): Files {
-  const dir = mkdtempSync(join(tmpdir(), "sso-server-"));
-  return {
-    dir,
-    write(name, text) {
-      const path = join(dir, name);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, text);
-      return path;
-    },
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
 
 /** A self-signed server certificate for 127.0.0.1 and localhost: the client trusts it as its CA. */
 export function serverCertificate(commonName: string, key?: KeySpec): Promise<GeneratedCertificate> {

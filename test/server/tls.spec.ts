@@ -17,13 +17,12 @@ import {
   NO_WEB,
   serverCertificate,
   startTestServer,
-  tempFiles,
-  type Files,
   type TestServer,
 } from "./harness.js";
+import { createWorkspace, type Workspace } from "../helpers/workspace.js";
 
 let server: TestServer | null = null;
-let files: Files | null = null;
+let files: Workspace | null = null;
 
 afterEach(async () => {
   await server?.close();
@@ -39,7 +38,7 @@ interface TlsServerOptions {
 }
 
 async function tlsServer(options: TlsServerOptions = {}) {
-  files = tempFiles();
+  files = createWorkspace();
   const certificate = await serverCertificate("metrics-2025");
   const certFile = files.write("tls.crt", certificate.pem);
   const keyFile = files.write("tls.key", certificate.privateKeyPem);
@@ -159,7 +158,7 @@ describe("TLS", () => {
   });
 
   it("does not start when the key does not belong to the certificate, naming both files", async () => {
-    files = tempFiles();
+    files = createWorkspace();
     const certificate = await serverCertificate("metrics");
     const other = await serverCertificate("other", { kind: "ec", curve: "P-384" });
     const certFile = files.write("tls.crt", certificate.pem);
@@ -179,7 +178,7 @@ describe("TLS", () => {
   });
 
   it("does not start when a file is gone, naming it", async () => {
-    files = tempFiles();
+    files = createWorkspace();
     const certificate = await serverCertificate("metrics");
     const certFile = files.write("tls.crt", certificate.pem);
     const keyFile = files.write("tls.key", certificate.privateKeyPem);
