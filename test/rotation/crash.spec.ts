@@ -114,36 +114,67 @@ async function journal(stateDir: string): Promise<JournalOnDisk | null> {
   }
 }
 
+interface RotationWorld {
+  readonly stateDir: string;
+  readonly configFile: string;
+  /** The certificate being replaced, 5 days from expiry. */
+  readonly oldId: string;
+  /** The replacement, in the file source. */
+  readonly nextPem: string;
+}
+
+/** INTEGRATION with an expiring certificate, its replacement in a file source, and the `run` config. */
+async function rotationWorld(em: Emulator, dir: string, overlap: string): Promise<RotationWorld> {
+  const stateDir = join(dir, "state");
+  const certsDir = join(dir, "certs");
+  await mkdir(certsDir);
+  const now = new Date();
+  const old = await makeCert({ cn: "okta-old", now, fromDays: -360, toDays: 5 });
+  const next = await makeCert({ cn: "okta-next", now, fromDays: -1, toDays: 730 });
+  em.state.addIntegration({ id: INTEGRATION, name: "Okta" });
+  const oldId = String(
+    em.state.addCertificate({ integrationId: INTEGRATION, pem: old.pem, enabled: true }).id,
+  );
+  await writeFile(join(certsDir, "next.pem"), next.pem);
+  const configFile = join(dir, "config.yaml");
+  await writeFile(
+    configFile,
+    stringify({
+      accounts: [{ name: "main", api_key_env: "SENDGRID_API_KEY", base_url: em.url }],
+      schedule: "*/1 * * * * *",
+      listen: "127.0.0.1:0",
+      state_dir: stateDir,
+      http: { timeout: "10s", max_retries: 0 },
+      rotation: {
+        enabled: true,
+        overlap,
+        integrations: [{ match: { id: INTEGRATION }, source: { type: "file", path: certsDir } }],
+      },
+    }),
+  );
+  return { stateDir, configFile, oldId, nextPem: next.pem };
+}
+
+/** Until the journal shows the rotation retired with nothing in progress. */
+function untilRetired(stateDir: string, running: Running): Promise<void> {
+  return until(
+    "the rotation to be retired",
+    async () => {
+      const current = await journal(stateDir);
+      return current?.inProgress === null && current.rotations[0]?.phase === "retired";
+    },
+    running,
+  );
+}
+
 describe("a rotation killed with SIGKILL at each step in turn", () => {
   test("completes after the restarts: one upload, no early disable, never without a usable certificate", async () => {
     const em = (emulator = await startTestEmulator());
     workDir = await mkdtemp(join(tmpdir(), "crash-"));
-    const stateDir = join(workDir, "state");
-    const certsDir = join(workDir, "certs");
-    await mkdir(certsDir);
-    const now = new Date();
-    const old = await makeCert({ cn: "okta-old", now, fromDays: -360, toDays: 5 });
-    const next = await makeCert({ cn: "okta-next", now, fromDays: -1, toDays: 730 });
-    em.state.addIntegration({ id: INTEGRATION, name: "Okta" });
-    const oldId = String(
-      em.state.addCertificate({ integrationId: INTEGRATION, pem: old.pem, enabled: true }).id,
-    );
-    await writeFile(join(certsDir, "next.pem"), next.pem);
-    const configFile = join(workDir, "config.yaml");
-    await writeFile(
-      configFile,
-      stringify({
-        accounts: [{ name: "main", api_key_env: "SENDGRID_API_KEY", base_url: em.url }],
-        schedule: "*/1 * * * * *",
-        listen: "127.0.0.1:0",
-        state_dir: stateDir,
-        http: { timeout: "10s", max_retries: 0 },
-        rotation: {
-          enabled: true,
-          overlap: `${OVERLAP_MS / 1000}s`,
-          integrations: [{ match: { id: INTEGRATION }, source: { type: "file", path: certsDir } }],
-        },
-      }),
+    const { stateDir, configFile, oldId, nextPem } = await rotationWorld(
+      em,
+      workDir,
+      `${OVERLAP_MS / 1000}s`,
     );
     const posts = () => em.log.filter((e) => e.method === "POST");
     // A queued fault is spent the moment its request arrives: the request is then in SendGrid's hands.
@@ -160,7 +191,7 @@ describe("a rotation killed with SIGKILL at each step in turn", () => {
     await kill(run);
     expect(await stepOnDisk()).toBe("upload");
     await until("SendGrid to apply the upload", () => posts().length === 1);
-    expect(em.state.certificatesOf(INTEGRATION).filter((c) => c.pem === next.pem)).toHaveLength(1);
+    expect(em.state.certificatesOf(INTEGRATION).filter((c) => c.pem === nextPem)).toHaveLength(1);
 
     // 2. Killed after the upload, while verifying.
     em.faults.next({ match: { method: "GET", path: CERTIFICATE_PATH }, action: { kind: "hang" } });
@@ -192,19 +223,12 @@ describe("a rotation killed with SIGKILL at each step in turn", () => {
 
     // 5. The last run finishes the rotation and stops cleanly.
     run = startRun(configFile);
-    await until(
-      "the rotation to be retired",
-      async () => {
-        const current = await journal(stateDir);
-        return current?.inProgress === null && current.rotations[0]?.phase === "retired";
-      },
-      run,
-    );
+    await untilRetired(stateDir, run);
     run.child.kill("SIGTERM");
     expect(await run.exited).toBe(0);
     expect(em.faults.pending).toBe(0);
 
-    const uploaded = em.state.certificatesOf(INTEGRATION).filter((c) => c.pem === next.pem);
+    const uploaded = em.state.certificatesOf(INTEGRATION).filter((c) => c.pem === nextPem);
     expect(uploaded).toHaveLength(1);
     const newId = String(uploaded[0]!.id);
     expect(posts()).toHaveLength(1);
@@ -256,34 +280,8 @@ async function crashRun(seed: number): Promise<void> {
   try {
     const latencyMs = 20 + Math.floor(random() * 60);
     em.faults.set({ latencyMs });
-    const stateDir = join(dir, "state");
-    const certsDir = join(dir, "certs");
-    await mkdir(certsDir);
-    const now = new Date();
-    const old = await makeCert({ cn: "old", now, fromDays: -360, toDays: 5 });
-    const next = await makeCert({ cn: "next", now, fromDays: -1, toDays: 730 });
-    em.state.addIntegration({ id: INTEGRATION, name: "Okta" });
-    const oldId = String(
-      em.state.addCertificate({ integrationId: INTEGRATION, pem: old.pem, enabled: true }).id,
-    );
-    await writeFile(join(certsDir, "next.pem"), next.pem);
-    const configFile = join(dir, "config.yaml");
-    await writeFile(
-      configFile,
-      stringify({
-        accounts: [{ name: "main", api_key_env: "SENDGRID_API_KEY", base_url: em.url }],
-        schedule: "*/1 * * * * *",
-        listen: "127.0.0.1:0",
-        state_dir: stateDir,
-        http: { timeout: "10s", max_retries: 0 },
-        rotation: {
-          enabled: true,
-          overlap: "0s",
-          integrations: [{ match: { id: INTEGRATION }, source: { type: "file", path: certsDir } }],
-        },
-      }),
-    );
-    const copies = () => em.state.certificatesOf(INTEGRATION).filter((c) => c.pem === next.pem).length;
+    const { stateDir, configFile, oldId, nextPem } = await rotationWorld(em, dir, "0s");
+    const copies = () => em.state.certificatesOf(INTEGRATION).filter((c) => c.pem === nextPem).length;
     const store = journalStore(stateDir);
 
     const kills = random() < SECOND_KILL ? 2 : 1;
@@ -319,21 +317,14 @@ async function crashRun(seed: number): Promise<void> {
     const run = (running = startRun(configFile));
     // Its SIGTERM handler is in place once it has scanned.
     await until("the last child to scan", () => run.output().includes('"msg":"scan complete"'), run);
-    await until(
-      "the rotation to be retired",
-      async () => {
-        const current = await journal(stateDir);
-        return current?.inProgress === null && current.rotations[0]?.phase === "retired";
-      },
-      run,
-    );
+    await untilRetired(stateDir, run);
     run.child.kill("SIGTERM");
     expect(await run.exited).toBe(0);
 
     expect((await store.load()).kind).toBe("loaded");
     expect(copies()).toBe(1);
     expect(
-      em.state.certificatesOf(INTEGRATION).map((c) => [String(c.id), c.enabled, c.pem === next.pem]),
+      em.state.certificatesOf(INTEGRATION).map((c) => [String(c.id), c.enabled, c.pem === nextPem]),
     ).toEqual([
       [oldId, false, false],
       [expect.any(String), true, true],
