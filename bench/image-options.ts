@@ -2,19 +2,12 @@
 // the Dockerfile itself, so that the bench measures the memory of what ships.
 
 import { readFileSync } from "node:fs";
-import { keyValues, parseDockerfile } from "../test/deploy/dockerfile.js";
+import { parseDockerfile, runtimeEnv } from "../test/deploy/dockerfile.js";
 
 const DOCKERFILE = new URL("../../Dockerfile", import.meta.url);
 
 export function imageNodeOptions(): string[] {
-  const instructions = parseDockerfile(readFileSync(DOCKERFILE, "utf8"));
-  const runtime = Math.max(...instructions.map((instruction) => instruction.stage));
-  const env = keyValues(
-    instructions
-      .filter((instruction) => instruction.stage === runtime && instruction.keyword === "ENV")
-      .map((instruction) => instruction.args)
-      .join("\n"),
-  );
+  const env = runtimeEnv(parseDockerfile(readFileSync(DOCKERFILE, "utf8")));
   const options = env.get("NODE_OPTIONS");
   if (!options) throw new Error("the Dockerfile's runtime stage sets no NODE_OPTIONS");
   return options.split(/\s+/);

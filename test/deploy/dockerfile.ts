@@ -44,3 +44,14 @@ export function keyValues(args: string): Map<string, string> {
   }
   return pairs;
 }
+
+/** The environment of the image that runs: every ENV of the last stage, merged. */
+export function runtimeEnv(instructions: readonly Instruction[]): Map<string, string> {
+  const last = Math.max(...instructions.map((instruction) => instruction.stage));
+  return keyValues(
+    instructions
+      .filter((instruction) => instruction.stage === last && instruction.keyword === "ENV")
+      .map((instruction) => instruction.args)
+      .join("\n"),
+  );
+}

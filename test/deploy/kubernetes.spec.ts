@@ -9,7 +9,7 @@ import { dirname, basename, join } from "node:path";
 import { parse, stringify } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
-import { execForm, keyValues, parseDockerfile } from "./dockerfile.js";
+import { execForm, parseDockerfile, runtimeEnv } from "./dockerfile.js";
 import { alertsOf, projectFile, readProjectText, readYaml, shippedRules, type RuleGroup } from "./files.js";
 
 interface Probe {
@@ -215,11 +215,8 @@ describe("Deployment", () => {
     expect(volume("api-key").secret?.secretName).toBe(secret.metadata.name);
     expect(Object.keys(secret.stringData)).toEqual([basename(keyFile)]);
 
-    const stateDir = keyValues(dockerfile.filter((i) => i.keyword === "ENV" && i.stage === 1)[0]!.args).get(
-      "STATE_DIR",
-    );
     expect(mount("state").mountPath).toBe(config.state_dir);
-    expect(config.state_dir).toBe(stateDir);
+    expect(config.state_dir).toBe(runtimeEnv(dockerfile).get("STATE_DIR"));
     expect(volume("state").persistentVolumeClaim?.claimName).toBe(pvc.metadata.name);
 
     expect(mount("tmp").mountPath).toBe("/tmp");

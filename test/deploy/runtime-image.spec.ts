@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator } from "../../src/emulator/server.js";
 import { freePort, runProcess, startProcess, waitFor, type Finished } from "../helpers/processes.js";
 import { TEST_API_KEY, startTestEmulator } from "../helpers/start-emulator.js";
-import { execForm, keyValues, parseDockerfile, type Instruction } from "./dockerfile.js";
+import { execForm, keyValues, parseDockerfile, runtimeEnv, type Instruction } from "./dockerfile.js";
 import { PROJECT_ROOT, projectFile, readProjectText } from "./files.js";
 
 const pkg = JSON.parse(readProjectText("package.json")) as {
@@ -27,6 +27,7 @@ const dockerfile = parseDockerfile(readProjectText("Dockerfile"));
 const stages = Math.max(...dockerfile.map((instruction) => instruction.stage)) + 1;
 const runtime = dockerfile.filter((instruction) => instruction.stage === stages - 1);
 const build = dockerfile.filter((instruction) => instruction.stage === 0);
+const imageEnv = runtimeEnv(dockerfile);
 
 function only(instructions: readonly Instruction[], keyword: string): Instruction {
   const found = instructions.filter((instruction) => instruction.keyword === keyword);
@@ -76,12 +77,11 @@ describe("Dockerfile", () => {
 
   it("runs as a non-root user with the config, state and port the deployment files expect", () => {
     expect(only(runtime, "USER").args).toBe("1000:1000");
-    const env = keyValues(all(runtime, "ENV"));
-    expect(env.get("NODE_ENV")).toBe("production");
-    expect(env.get("STATE_DIR")).toBe("/var/lib/sendgrid-sso-certs");
+    expect(imageEnv.get("NODE_ENV")).toBe("production");
+    expect(imageEnv.get("STATE_DIR")).toBe("/var/lib/sendgrid-sso-certs");
     // Bounded young and old generations: without them V8 holds far more garbage than the daemon's data.
-    expect(env.get("NODE_OPTIONS")).toMatch(/^--max-semi-space-size=\d+ --max-old-space-size=\d+$/);
-    expect(only(runtime, "VOLUME").args).toBe(env.get("STATE_DIR"));
+    expect(imageEnv.get("NODE_OPTIONS")).toMatch(/^--max-semi-space-size=\d+ --max-old-space-size=\d+$/);
+    expect(only(runtime, "VOLUME").args).toBe(imageEnv.get("STATE_DIR"));
     expect(only(runtime, "EXPOSE").args).toBe("9469");
     expect(only(runtime, "STOPSIGNAL").args).toBe("SIGTERM");
     expect(execForm(only(runtime, "ENTRYPOINT").args)).toEqual(["node", "/app/dist/cli.js"]);
@@ -212,8 +212,7 @@ describe("the runtime stage, reproduced", () => {
     }
   };
 
-  // The image's own environment, so that a NODE_OPTIONS Node refuses fails here, not in production.
-  const imageEnv = keyValues(all(runtime, "ENV"));
+  // With the image's own NODE_OPTIONS, so that flags Node refuses fail here, not in production.
   const cliEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
     PATH: process.env.PATH,
     NODE_ENV: "production",
