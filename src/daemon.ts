@@ -11,6 +11,7 @@ import { openRotation, type RotationHandle } from "./rotation/setup.js";
 import { Monitor, type Clock } from "./scan/monitor.js";
 import { startHttpServer, type RunningServer } from "./server/http.js";
 import { targetsFor } from "./scan/targets.js";
+import { sourcesFor } from "./sources/registry.js";
 import { VERSION } from "./version.js";
 
 export interface DaemonOptions {
@@ -50,18 +51,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     version: VERSION,
   });
   const clients = targetsFor(config, { onRequest: (event) => metrics.observeRequest(event) });
+  const sources = sourcesFor(config, { onRequest: (event) => metrics.observeIdpRequest(event) });
   let rotation: RotationHandle;
   try {
     // Monitor-only daemons read the journal too: it knows which certificates this tool disabled.
     rotation = await openRotation({
       config,
       targets: clients.targets,
+      sources,
       logger,
       clock,
       metrics,
       lock: config.rotation.enabled,
     });
   } catch (error) {
+    await sources.close();
     await clients.close();
     throw error;
   }
@@ -73,6 +77,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     logger,
     metrics,
     overrides: () => rotator.overrides(),
+    sources,
   });
   const activeMonitor = monitor;
 
@@ -95,6 +100,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
   } catch (error) {
     await rotation.close();
+    await sources.close();
     await clients.close();
     throw error;
   }
@@ -113,7 +119,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         logger.warn("previous rotation cycle still running; not rotating from this scan");
         return;
       }
-      cycle = rotation.assertLock().then(() => rotator.cycle(result.scanned).then(() => undefined));
+      cycle = rotation
+        .assertLock()
+        .then(() => rotator.cycle(result.scanned, { offers: result.offers }).then(() => undefined));
       try {
         await cycle;
       } finally {
@@ -149,6 +157,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }
       await server.close();
       await rotation.close();
+      await sources.close();
       await clients.close();
     },
   };

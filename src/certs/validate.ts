@@ -208,3 +208,32 @@ export function validateCandidate(
   ];
   return first ? { ok: false, rejections: [first, ...rest] } : { ok: true, candidate: found.candidate };
 }
+
+function newestFirst(a: Candidate, b: Candidate): number {
+  const x = a.certificate;
+  const y = b.certificate;
+  return (
+    y.notAfter.getTime() - x.notAfter.getTime() ||
+    y.notBefore.getTime() - x.notBefore.getTime() ||
+    x.fingerprintSha256.localeCompare(y.fingerprintSha256)
+  );
+}
+
+/**
+ * The newest candidate that passes validation (latest notAfter; ties: latest notBefore, then the smaller
+ * fingerprint), with every rejection of the other inputs for the log.
+ */
+export function selectNewestCandidate(
+  inputs: readonly { readonly origin: string; readonly text: string }[],
+  context: ValidationContext,
+): { candidate: Candidate | null; rejections: Rejection[] } {
+  const candidates: Candidate[] = [];
+  const rejections: Rejection[] = [];
+  for (const input of inputs) {
+    const verdict = validateCandidate(input, context);
+    if (verdict.ok) candidates.push(verdict.candidate);
+    else rejections.push(...verdict.rejections);
+  }
+  candidates.sort(newestFirst);
+  return { candidate: candidates[0] ?? null, rejections };
+}

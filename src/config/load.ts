@@ -86,14 +86,36 @@ export function loadConfig(options: LoadOptions): LoadResult {
  */
 function knownKeyValues(document: unknown, env: Record<string, string | undefined>): Set<string> {
   const values = new Set<string>();
+  const fromEnv = (holder: Record<string, unknown>, key: string) => {
+    const variable = typeof holder[key] === "string" ? env[holder[key]] : undefined;
+    if (variable !== undefined) values.add(variable.trim());
+  };
   const accounts = isMapping(document) && Array.isArray(document.accounts) ? document.accounts : [];
   for (const account of accounts) {
     if (!isMapping(account)) continue;
     if (typeof account.api_key === "string") values.add(account.api_key.trim());
-    const variable = typeof account.api_key_env === "string" ? env[account.api_key_env] : undefined;
-    if (variable !== undefined) values.add(variable.trim());
+    fromEnv(account, "api_key_env");
+  }
+  for (const source of ruleSources(document)) {
+    for (const key of IDP_SECRET_ENV_KEYS) fromEnv(source, key);
   }
   return values;
+}
+
+/** The IdP sources' keys that name a secret's environment variable. */
+const IDP_SECRET_ENV_KEYS = ["api_token_env", "client_secret_env"] as const;
+/** Keys of a rule's source that hold a file path, resolved against the config file's directory. */
+const SOURCE_PATH_KEYS = [
+  "path",
+  "api_token_file",
+  "client_secret_file",
+  "signing_certificate_file",
+] as const;
+
+function ruleSources(document: unknown): Record<string, unknown>[] {
+  const rotation = isMapping(document) ? document.rotation : undefined;
+  const rules = isMapping(rotation) && Array.isArray(rotation.integrations) ? rotation.integrations : [];
+  return rules.flatMap((rule) => (isMapping(rule) && isMapping(rule.source) ? [rule.source] : []));
 }
 
 function withoutSecrets(line: string, secrets: ReadonlySet<string>): string {
@@ -162,8 +184,8 @@ function resolveFileRelativePaths(document: Record<string, unknown>, directory: 
 
   resolveKey(document, "state_dir");
   for (const account of listAt(document, "accounts")) resolveKey(account, "api_key_file");
-  for (const rule of listAt(document.rotation, "integrations")) {
-    if (isMapping(rule)) resolveKey(rule.source, "path");
+  for (const source of ruleSources(document)) {
+    for (const key of SOURCE_PATH_KEYS) resolveKey(source, key);
   }
   if (isMapping(document.web)) {
     resolveKey(document.web, "bearer_token_file");

@@ -6,14 +6,20 @@ import { resolve as resolvePath } from "node:path";
 import { validateDetailed } from "node-cron";
 import { z } from "zod";
 import { DurationError, formatDuration, parseDuration } from "../core/durations.js";
+import { isPrivateKeyLabel, pemLabels } from "../certs/validate.js";
+import { parseCertificate } from "../certs/parse.js";
 import { looksLikeApiKey } from "./problems.js";
 import { SecretUnavailableError } from "./secrets.js";
+import { insecureUrlProblem } from "./url-policy.js";
 import {
   LOG_LEVELS,
   type AccountConfig,
   type CertificateSource,
   type Config,
+  type EntraSource,
   type IntegrationMatch,
+  type MetadataSource,
+  type OktaSource,
   type RotateBefore,
   type RotationConfig,
   type SecretSource,
@@ -50,10 +56,19 @@ export const DEFAULT_OVERLAP = "24h";
 export const DEFAULT_DELETE_DISABLED_AFTER = "never";
 export const DEFAULT_MAX_ROTATIONS_PER_CYCLE = 5;
 export const DEFAULT_TLS_MIN_VERSION = "TLS12";
+export const DEFAULT_MANAGE_KEYS = false;
+/** Okta's Apps API generates app signing keys valid for 2 to 10 years. */
+export const OKTA_VALIDITY_YEARS = { default: 2, min: 2, max: 10 } as const;
+/** Graph's addTokenSigningCertificate issues certificates valid for up to 3 years. */
+export const ENTRA_VALIDITY_YEARS = { default: 3, min: 1, max: 3 } as const;
+export const DEFAULT_ENTRA_AUTHORITY_URL = "https://login.microsoftonline.com";
+export const DEFAULT_GRAPH_URL = "https://graph.microsoft.com";
 
 /** Account names become metric label values and file names in the journal. */
 export const ACCOUNT_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Ids the tool writes into a URL path: no `/`, `?`, `%` or `..` can reach the request line. */
+const PATH_ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
 export type SecretSpec =
   | { readonly kind: "env"; readonly name: string }
@@ -100,6 +115,35 @@ function readableSecret(
     ctx.addIssue({ code: "custom", message: error.message, path });
     return null;
   }
+}
+
+/** One `[key, spec]` per way the user may give a secret; spec null where that key is absent. */
+type SecretChoice = readonly [key: string, spec: SecretSpec | null];
+
+/** The secret behind the one key of `choices` the user gave; an issue when they gave none or several. */
+function oneSecret(
+  context: SchemaContext,
+  ctx: z.RefinementCtx,
+  choices: readonly SecretChoice[],
+): SecretSource | null {
+  const given = choices.filter(([, spec]) => spec !== null);
+  if (given.length !== 1) {
+    ctx.addIssue({
+      code: "custom",
+      message: `give exactly one of ${choices.map(([key]) => key).join(", ")}`,
+    });
+    return null;
+  }
+  const [key, spec] = given[0]!;
+  return readableSecret(context, ctx, spec!, [key]);
+}
+
+function envChoice(key: string, name: string | undefined): SecretChoice {
+  return [key, name === undefined ? null : { kind: "env", name }];
+}
+
+function fileChoice(context: SchemaContext, key: string, path: string | undefined): SecretChoice {
+  return [key, path === undefined ? null : { kind: "file", path: resolvePath(context.cwd, path) }];
 }
 
 /**
@@ -166,10 +210,11 @@ function orDefault<T extends z.ZodType>(schema: T, value: z.input<T>) {
 const nonEmpty = z.string().pipe(z.string().trim().min(1, "must not be empty"));
 
 /** Not z.int(): its failure aborts the object, which would hide an unknown-key typo next to it. */
-function wholeNumber(minimum: number) {
+function wholeNumber(minimum: number, maximum = Number.MAX_SAFE_INTEGER, rangeMessage?: string) {
   return z
     .number()
-    .min(minimum)
+    .min(minimum, rangeMessage)
+    .max(maximum, rangeMessage)
     .superRefine((value, ctx) => {
       if (!Number.isSafeInteger(value)) {
         ctx.addIssue({ code: "custom", message: `expected a whole number, got ${value}` });
@@ -231,6 +276,9 @@ function httpUrl(options: { base: boolean }) {
     if (url.protocol !== "https:" && url.protocol !== "http:") {
       return fail(ctx, `${quote(text)} is not an http(s) URL`);
     }
+    // Every configured URL receives a secret or hands back certificates, so none may travel in clear.
+    const insecure = insecureUrlProblem(url);
+    if (insecure !== null) return fail(ctx, `${quote(text)}: ${insecure}`);
     if (!options.base) return url.href;
     if (url.search !== "" || url.hash !== "")
       return fail(ctx, `${quote(text)} must not have a query or fragment`);
@@ -265,33 +313,30 @@ const logLevel = z.preprocess(
   z.enum(LOG_LEVELS),
 );
 
+const envName = z
+  .string()
+  .regex(ENV_NAME_PATTERN, "must be the name of an environment variable (letters, digits, _), not a key");
+
+const secretFilePath = nonEmpty.refine(
+  (path) => !looksLikeApiKey(path),
+  "looks like an API key, not a file path",
+);
+
 function accountSchema(context: SchemaContext) {
   return strict({
     name: z.string().regex(ACCOUNT_NAME_PATTERN, "may only contain letters, digits, _, . and -"),
-    api_key_env: z
-      .string()
-      .regex(ENV_NAME_PATTERN, "must be the name of an environment variable (letters, digits, _), not a key")
-      .optional(),
-    api_key_file: nonEmpty
-      .refine((path) => !looksLikeApiKey(path), "looks like an API key, not a file path")
-      .optional(),
+    api_key_env: envName.optional(),
+    api_key_file: secretFilePath.optional(),
     api_key: nonEmpty.optional(),
     base_url: httpUrl({ base: true }).nullable().optional(),
     region: orDefault(z.enum(["global", "eu"]), DEFAULT_REGION),
     on_behalf_of: nonEmpty.nullable().prefault(null),
   }).transform((raw, ctx): AccountConfig => {
-    const given = (["api_key_env", "api_key_file", "api_key"] as const).filter(
-      (key) => raw[key] !== undefined,
-    );
-    if (given.length !== 1) return fail(ctx, "give exactly one of api_key_env, api_key_file, api_key");
-    const key = given[0]!;
-    const spec: SecretSpec =
-      raw.api_key_env !== undefined
-        ? { kind: "env", name: raw.api_key_env }
-        : raw.api_key_file !== undefined
-          ? { kind: "file", path: resolvePath(context.cwd, raw.api_key_file) }
-          : { kind: "value", value: raw.api_key! };
-    const apiKey = readableSecret(context, ctx, spec, [key]);
+    const apiKey = oneSecret(context, ctx, [
+      envChoice("api_key_env", raw.api_key_env),
+      fileChoice(context, "api_key_file", raw.api_key_file),
+      ["api_key", raw.api_key === undefined ? null : { kind: "value", value: raw.api_key }],
+    ]);
     if (apiKey === null) return z.NEVER;
     return {
       name: raw.name,
@@ -356,16 +401,123 @@ const match = strict({
   return raw.id !== undefined ? { id: String(raw.id) } : { name: raw.name! };
 });
 
-function sourceSchema(context: SchemaContext) {
-  return z.discriminatedUnion("type", [
-    strict({ type: z.literal("file"), path: nonEmpty }).transform((raw): CertificateSource => ({
-      type: "file",
-      path: resolvePath(context.cwd, raw.path),
-    })),
-    strict({ type: z.literal("metadata"), url: httpUrl({ base: false }) }).transform(
-      (raw): CertificateSource => ({ type: "metadata", url: raw.url }),
+/** An id the tool puts into a URL path (`/api/v1/apps/{id}`), so it can never add a segment or a query. */
+function pathId(what: string) {
+  return nonEmpty.pipe(
+    z
+      .string()
+      .regex(PATH_ID_PATTERN, `must be ${what}: letters, digits, ., _ and - only`)
+      .refine((id) => id !== "." && id !== "..", `must be ${what}`),
+  );
+}
+
+function keyManagement(
+  range: { readonly default: number; readonly min: number; readonly max: number },
+  idp: string,
+) {
+  return {
+    manage_keys: orDefault(z.boolean(), DEFAULT_MANAGE_KEYS),
+    validity_years: orDefault(
+      wholeNumber(range.min, range.max, `${idp} accepts ${range.min} to ${range.max} years`),
+      range.default,
     ),
-  ]);
+  };
+}
+
+/**
+ * A pinned metadata signer: read once here so a wrong file stops start-up, and again by the metadata
+ * source at each fetch so a replaced file is honoured. It must be a certificate and nothing more: a
+ * private key has no business on the machine that only verifies.
+ */
+function signerCertificateFile(context: SchemaContext) {
+  return nonEmpty.transform((written, ctx) => {
+    const path = resolvePath(context.cwd, written);
+    const text = readableSecret(context, ctx, { kind: "file", path }, [])?.read();
+    if (text === undefined) return z.NEVER;
+    if (pemLabels(text).some(isPrivateKeyLabel)) {
+      return fail(ctx, `file ${path} holds a private key; give only the signer's certificate`);
+    }
+    if (!pemLabels(text).includes("CERTIFICATE")) {
+      return fail(ctx, `file ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    }
+    const parsed = parseCertificate(text);
+    return parsed.ok ? path : fail(ctx, `file ${path}: ${parsed.failure.message}`);
+  });
+}
+
+function sourceSchema(context: SchemaContext) {
+  const file = strict({ type: z.literal("file"), path: nonEmpty }).transform((raw): CertificateSource => ({
+    type: "file",
+    path: resolvePath(context.cwd, raw.path),
+  }));
+
+  const metadata = strict({
+    type: z.literal("metadata"),
+    url: httpUrl({ base: false }),
+    entity_id: nonEmpty.nullable().prefault(null),
+    require_signature: orDefault(z.boolean(), false),
+    signing_certificate_file: signerCertificateFile(context).nullable().prefault(null),
+  }).transform((raw): MetadataSource => ({
+    type: "metadata",
+    url: raw.url,
+    entityId: raw.entity_id,
+    requireSignature: raw.require_signature,
+    signingCertificateFile: raw.signing_certificate_file,
+  }));
+
+  const okta = strict({
+    type: z.literal("okta"),
+    org_url: httpUrl({ base: true }),
+    app_id: pathId("an Okta app id, e.g. 0oa1b2c3d4e5f6g7h8i9"),
+    api_token_env: envName.optional(),
+    api_token_file: secretFilePath.optional(),
+    ...keyManagement(OKTA_VALIDITY_YEARS, "Okta"),
+  }).transform((raw, ctx): OktaSource => {
+    const apiToken = oneSecret(context, ctx, [
+      envChoice("api_token_env", raw.api_token_env),
+      fileChoice(context, "api_token_file", raw.api_token_file),
+    ]);
+    if (apiToken === null) return z.NEVER;
+    return {
+      type: "okta",
+      orgUrl: raw.org_url,
+      appId: raw.app_id,
+      apiToken,
+      manageKeys: raw.manage_keys,
+      validityYears: raw.validity_years,
+    };
+  });
+
+  const entra = strict({
+    type: z.literal("entra"),
+    tenant_id: pathId("a tenant id (a GUID, or a domain such as contoso.onmicrosoft.com)"),
+    client_id: nonEmpty,
+    client_secret_env: envName.optional(),
+    client_secret_file: secretFilePath.optional(),
+    service_principal_id: pathId("the service principal's object id (a GUID)"),
+    authority_url: orDefault(httpUrl({ base: true }), DEFAULT_ENTRA_AUTHORITY_URL),
+    graph_url: orDefault(httpUrl({ base: true }), DEFAULT_GRAPH_URL),
+    ...keyManagement(ENTRA_VALIDITY_YEARS, "Microsoft Graph"),
+  }).transform((raw, ctx): EntraSource => {
+    const clientSecret = oneSecret(context, ctx, [
+      envChoice("client_secret_env", raw.client_secret_env),
+      fileChoice(context, "client_secret_file", raw.client_secret_file),
+    ]);
+    if (clientSecret === null) return z.NEVER;
+    return {
+      type: "entra",
+      tenantId: raw.tenant_id,
+      clientId: raw.client_id,
+      clientSecret,
+      servicePrincipalId: raw.service_principal_id,
+      authorityUrl: raw.authority_url,
+      graphUrl: raw.graph_url,
+      manageKeys: raw.manage_keys,
+      validityYears: raw.validity_years,
+    };
+  });
+
+  return z.discriminatedUnion("type", [file, metadata, okta, entra]);
 }
 
 function rotationSchema(context: SchemaContext) {

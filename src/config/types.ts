@@ -29,8 +29,55 @@ export type RotateBefore =
 
 export type IntegrationMatch = { readonly id: string } | { readonly name: string };
 
-export type CertificateSource =
-  { readonly type: "file"; readonly path: string } | { readonly type: "metadata"; readonly url: string };
+export interface FileSource {
+  readonly type: "file";
+  /** Absolute. */
+  readonly path: string;
+}
+
+export interface MetadataSource {
+  readonly type: "metadata";
+  /** https, or http to a loopback host. */
+  readonly url: string;
+  /** Which entity of the document to read; null: the document must hold exactly one IdP. */
+  readonly entityId: string | null;
+  /** Refuse documents that carry no XML signature. */
+  readonly requireSignature: boolean;
+  /** Absolute path of a pinned metadata signer (PEM); null: a certificate SendGrid trusts for the integration. */
+  readonly signingCertificateFile: string | null;
+}
+
+/** Keys the tool generates at the IdP (`manage_keys`), and for how long. */
+export interface KeyManagement {
+  readonly manageKeys: boolean;
+  readonly validityYears: number;
+}
+
+export interface OktaSource extends KeyManagement {
+  readonly type: "okta";
+  /** e.g. https://example.okta.com, no trailing slash. */
+  readonly orgUrl: string;
+  readonly appId: string;
+  /** Sent as `Authorization: SSWS <token>`, read afresh for every request. */
+  readonly apiToken: SecretSource;
+}
+
+export interface EntraSource extends KeyManagement {
+  readonly type: "entra";
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly clientSecret: SecretSource;
+  /** The enterprise application's service principal object id. */
+  readonly servicePrincipalId: string;
+  /** No trailing slash; default https://login.microsoftonline.com. */
+  readonly authorityUrl: string;
+  /** No trailing slash; default https://graph.microsoft.com. */
+  readonly graphUrl: string;
+}
+
+export type IdpSource = OktaSource | EntraSource;
+
+export type CertificateSource = FileSource | MetadataSource | IdpSource;
 
 export interface RotationRule {
   /** The account this rule applies to, or null for any configured account. */

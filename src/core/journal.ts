@@ -3,6 +3,7 @@
 // only; src/rotation/journal-file.ts persists it. SendGrid stays the source of truth: reconcile() aligns
 // the journal with each scan before anything is planned.
 
+import type { IdpKind } from "./idp.js";
 import type { EnabledOverrides, Inventory } from "./inventory.js";
 
 export type RotationKind = "replace" | "mirror";
@@ -62,9 +63,66 @@ export interface BackoffRecord {
   readonly lastError: string;
 }
 
+/**
+ * A key rollover at the IdP (`manage_keys`), the IdP's half of a rotation; SendGrid's half (upload,
+ * verify, and after the overlap disable) is the mirror rotation of the new key's certificate.
+ * generating: the intent is journaled, the generate call's answer not yet seen (a lost answer is found
+ * again by listing the IdP's keys, never by generating a second one); generated: the new key is known;
+ * activating: the activation is journaled, its answer not yet seen; activated: the IdP accepted it,
+ * not yet read back; confirmed: read back, the IdP signs with the new key; retired: SendGrid no longer
+ * trusts the previous key; abandoned: failed for good (`note`); rolled_back: undone by `rollback`.
+ */
+export type RolloverPhase =
+  | "generating"
+  | "generated"
+  | "activating"
+  | "activated"
+  | "confirmed"
+  | "retired"
+  | "abandoned"
+  | "rolled_back";
+
+export interface RolloverRecord {
+  readonly id: string;
+  readonly account: string;
+  readonly integrationId: string;
+  readonly source: IdpKind;
+  readonly phase: RolloverPhase;
+  /** Written before the generate call: what identifies the key it makes if its answer is lost. */
+  readonly intent: {
+    readonly requestedAt: Date;
+    readonly validityYears: number;
+    readonly subject: string;
+    /** The IdP's key ids before the call: the new key is none of these. */
+    readonly knownKeyIds: readonly string[];
+  } | null;
+  /** The new key, once known. */
+  readonly key: { readonly id: string; readonly fingerprint: string; readonly notAfter: Date } | null;
+  /** The key the IdP signed with when the rollover started: what `rollback` re-activates. */
+  readonly previousKeyId: string | null;
+  /** SendGrid certificates of the previous key, to be disabled after the overlap. */
+  readonly replaces: readonly CertificateRef[];
+  readonly startedAt: Date;
+  readonly activatedAt: Date | null;
+  readonly confirmedAt: Date | null;
+  readonly retiredAt: Date | null;
+  readonly note: string | null;
+}
+
+export const ACTIVE_ROLLOVER_PHASES: ReadonlySet<RolloverPhase> = new Set([
+  "generating",
+  "generated",
+  "activating",
+  "activated",
+  "confirmed",
+]);
+
+export type StepAction =
+  "upload" | "verify" | "disable" | "enable" | "delete" | "generate" | "activate" | "confirm";
+
 /** The API call under way, written before it is sent and cleared after: what a crash interrupted. */
 export interface StepRecord {
-  readonly action: "upload" | "verify" | "disable" | "enable" | "delete";
+  readonly action: StepAction;
   readonly account: string;
   readonly integrationId: string;
   readonly certificateId: string | null;
@@ -74,6 +132,7 @@ export interface StepRecord {
 
 export interface Journal {
   readonly rotations: readonly RotationRecord[];
+  readonly rollovers: readonly RolloverRecord[];
   readonly disabled: readonly DisabledRecord[];
   readonly unpublished: readonly UnpublishedRecord[];
   readonly backoff: readonly BackoffRecord[];
@@ -82,6 +141,7 @@ export interface Journal {
 
 export const EMPTY_JOURNAL: Journal = {
   rotations: [],
+  rollovers: [],
   disabled: [],
   unpublished: [],
   backoff: [],
@@ -155,15 +215,23 @@ export function reconcile(journal: Journal, scanned: Inventory, now: Date): Jour
     return found !== undefined && found.id === record.certificateId && found.enabled !== true;
   });
 
-  return { ...journal, rotations: pruneFinished(rotations), disabled };
+  return {
+    ...journal,
+    rotations: pruneFinished(rotations, ACTIVE_PHASES),
+    rollovers: pruneFinished(journal.rollovers, ACTIVE_ROLLOVER_PHASES),
+    disabled,
+  };
 }
 
-function pruneFinished(rotations: readonly RotationRecord[]): RotationRecord[] {
+function pruneFinished<R extends { account: string; integrationId: string; phase: P }, P>(
+  records: readonly R[],
+  active: ReadonlySet<P>,
+): R[] {
   const finishedCount = new Map<string, number>();
-  const kept: RotationRecord[] = [];
-  // Newest first, so the most recent finished rotations are the ones kept.
-  for (const record of [...rotations].reverse()) {
-    if (!ACTIVE_PHASES.has(record.phase)) {
+  const kept: R[] = [];
+  // Newest first, so the most recent finished records are the ones kept.
+  for (const record of [...records].reverse()) {
+    if (!active.has(record.phase)) {
       const key = `${record.account}\u0000${record.integrationId}`;
       const count = (finishedCount.get(key) ?? 0) + 1;
       finishedCount.set(key, count);
@@ -206,4 +274,9 @@ export function withSuccess(journal: Journal, target: { account: string; integra
 export function withRotation(journal: Journal, record: RotationRecord): Journal {
   const others = journal.rotations.filter((r) => r.id !== record.id);
   return { ...journal, rotations: [...others, record] };
+}
+
+export function withRollover(journal: Journal, record: RolloverRecord): Journal {
+  const others = journal.rollovers.filter((r) => r.id !== record.id);
+  return { ...journal, rollovers: [...others, record] };
 }

@@ -30,6 +30,13 @@ function integrationJson(state: IntegrationState) {
     best_not_after: iso(state.best?.notAfter ?? null),
     valid_certificates: state.validCount,
     error: state.error ? `${state.error.reason}: ${state.error.message}` : null,
+    idp: state.idp && {
+      source: state.idp.source,
+      signing_certificate_trusted: state.idp.trusted,
+      signing_fingerprint_sha256: state.idp.signingFingerprint,
+      signing_not_after: iso(state.idp.signingNotAfter),
+      error: state.idp.error,
+    },
     certificates: state.certificates.map(certificateJson),
   };
 }

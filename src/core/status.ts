@@ -3,7 +3,14 @@
 // and the planner can never disagree about what is healthy.
 
 import type { EnabledOverrides, Inventory, ScannedCertificate, ScannedIntegration } from "./inventory.js";
+import type { RotationRule } from "../config/types.js";
+import { idpTrust, type IdpTrust } from "./idp-trust.js";
 import type { ApiCertificate, Failure, Integration, ParsedCertificate } from "./model.js";
+import { watchesIdp, type Offer } from "./offer.js";
+import { matchRule } from "./rules.js";
+import { isUsable, type UsableCertificate } from "./usable.js";
+
+export { isUsable, type UsableCertificate } from "./usable.js";
 
 export type CertificateStatus = "valid" | "expiring" | "expired" | "not_yet_valid" | "invalid";
 export type IntegrationStatus = "ok" | "warning" | "critical" | "unknown";
@@ -37,6 +44,15 @@ export interface IntegrationState {
   readonly best: UsableCertificate | null;
   readonly validCount: number;
   readonly error: Failure | null;
+  /** The lockout detector, for an integration whose rule reads an IdP; null otherwise. */
+  readonly idp: IdpTrust | null;
+}
+
+/** The sources read with the scan: what the lockout detector compares SendGrid with. */
+export interface SourceReadings {
+  readonly rules: readonly RotationRule[];
+  /** By index into rules. */
+  readonly offers: ReadonlyMap<number, Offer>;
 }
 
 export interface AccountState {
@@ -79,17 +95,6 @@ export function certificateStatus(
   return parsed.notAfter.getTime() - t <= thresholds.warningMs ? "expiring" : "valid";
 }
 
-/** A certificate logins can rely on now: enabled, parsed, inside its validity window. */
-export type UsableCertificate = CertificateState & {
-  readonly parsed: ParsedCertificate;
-  readonly notAfter: Date;
-  readonly expiresInMs: number;
-};
-
-export function isUsable(state: CertificateState): state is UsableCertificate {
-  return state.enabled && state.parsed !== null && (state.status === "valid" || state.status === "expiring");
-}
-
 function evaluateCertificate(
   account: string,
   scanned: ScannedCertificate,
@@ -125,11 +130,28 @@ export function bestCertificate(certificates: readonly CertificateState[]): Usab
 function integrationStatus(
   best: UsableCertificate | null,
   error: Failure | null,
+  idp: IdpTrust | null,
   thresholds: Thresholds,
 ): IntegrationStatus {
   if (error) return "unknown";
-  if (!best || best.expiresInMs <= thresholds.criticalMs) return "critical";
+  // The IdP signs with a certificate SendGrid does not accept: logins fail now, whatever else is valid.
+  if (!best || best.expiresInMs <= thresholds.criticalMs || idp?.trusted === false) return "critical";
+  if (idp && idp.trusted === null) return "unknown";
   return best.expiresInMs <= thresholds.warningMs ? "warning" : "ok";
+}
+
+function idpOf(
+  account: string,
+  integration: Integration,
+  certificates: readonly CertificateState[],
+  sources: SourceReadings | null,
+  now: Date,
+): IdpTrust | null {
+  if (!sources) return null;
+  const index = matchRule(sources.rules, account, integration);
+  const offer = index === null ? undefined : sources.offers.get(index);
+  if (!offer || !watchesIdp(offer.source)) return null;
+  return idpTrust({ ...offer, source: offer.source }, { certificates }, now);
 }
 
 function evaluateIntegration(
@@ -137,19 +159,23 @@ function evaluateIntegration(
   scanned: ScannedIntegration,
   overrides: EnabledOverrides,
   thresholds: Thresholds,
+  sources: SourceReadings | null,
   now: Date,
 ): IntegrationState {
   const certificates = (scanned.certificates ?? []).map((c) =>
     evaluateCertificate(account, c, overrides, thresholds, now),
   );
   const best = bestCertificate(certificates);
+  // What the scan could not read cannot be compared with the IdP.
+  const idp = scanned.error ? null : idpOf(account, scanned.integration, certificates, sources, now);
   return {
     integration: scanned.integration,
     certificates,
-    status: integrationStatus(best, scanned.error, thresholds),
+    status: integrationStatus(best, scanned.error, idp, thresholds),
     best,
     validCount: certificates.filter(isUsable).length,
     error: scanned.error,
+    idp,
   };
 }
 
@@ -184,6 +210,7 @@ export function evaluate(
   thresholds: Thresholds,
   overrides: EnabledOverrides,
   now: Date,
+  sources: SourceReadings | null = null,
 ): Evaluation {
   let status: OverallStatus = "ok";
   const raise = (candidate: IntegrationStatus) => {
@@ -193,7 +220,7 @@ export function evaluate(
   const accounts = inventory.accounts.map((scanned): AccountState => {
     if (scanned.error) raise("unknown");
     const integrations = scanned.integrations.map((i) =>
-      evaluateIntegration(scanned.account, i, overrides, thresholds, now),
+      evaluateIntegration(scanned.account, i, overrides, thresholds, sources, now),
     );
     for (const state of integrations) {
       if (state.integration.enabled) raise(state.status);

@@ -1,4 +1,5 @@
-// Fixed-window rate limiting per API key, with SendGrid's X-RateLimit-* headers. A window opens with
+// Fixed-window rate limiting per API key, with SendGrid's X-RateLimit-* headers (Okta's X-Rate-Limit-*
+// on request). A window opens with
 // the first request after the previous one ended. Reads the injected clock only; never answers requests.
 
 export interface RateLimitOptions {
@@ -8,6 +9,8 @@ export interface RateLimitOptions {
   readonly resetStyle?: "absolute" | "relative";
   /** Add Retry-After (seconds) to 429 answers. */
   readonly retryAfter?: boolean;
+  /** Header names: SendGrid's "X-RateLimit" (default) or Okta's "X-Rate-Limit". */
+  readonly headerPrefix?: "X-RateLimit" | "X-Rate-Limit";
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { limit: 10_000, windowMs: 60_000 };
@@ -47,10 +50,11 @@ export class RateLimiter {
     if (allowed) window.count++;
     const resetMs = window.startMs + this.#options.windowMs;
     const secondsLeft = Math.max(1, Math.ceil((resetMs - nowMs) / 1000));
+    const prefix = this.#options.headerPrefix ?? "X-RateLimit";
     const headers: Record<string, string> = {
-      "X-RateLimit-Limit": String(this.#options.limit),
-      "X-RateLimit-Remaining": String(this.#options.limit - window.count),
-      "X-RateLimit-Reset": String(
+      [`${prefix}-Limit`]: String(this.#options.limit),
+      [`${prefix}-Remaining`]: String(this.#options.limit - window.count),
+      [`${prefix}-Reset`]: String(
         this.#options.resetStyle === "relative" ? secondsLeft : Math.ceil(resetMs / 1000),
       ),
     };

@@ -5,6 +5,7 @@
 // keeps its text (snapshot-gauge.ts): thousands of certificates render in a fraction of prom-client's time.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { StepAction } from "../core/journal.js";
 import type { ApiCertificate, Integration, ParsedCertificate } from "../core/model.js";
 import { REASON_CODES, type ReasonCode } from "../core/reasons.js";
 import type { Evaluation } from "../core/status.js";
@@ -63,6 +64,8 @@ const PROMTOOL_REJECTED_DEFAULTS = [
 ];
 const INTEGRATION_LABELS = ["account", "integration_id", "integration_name"] as const;
 const INFO_LABELS = [...INTEGRATION_LABELS, "enabled", "completed"] as const;
+const IDP_LABELS = [...INTEGRATION_LABELS, "source"] as const;
+const IDP_SOURCES = ["metadata", "okta", "entra"] as const;
 const SHORT_CERT_LABELS = ["account", "integration_id", "certificate_id"] as const;
 const seconds = (date: Date): number => date.getTime() / 1000;
 
@@ -159,7 +162,9 @@ export class Metrics {
   private readonly rateLimitRemaining: Gauge<"account" | "route">;
   private readonly scanErrors: Counter<"account" | "reason">;
   private readonly skippedScans: Counter;
-  private readonly rotations: Counter<"account" | "integration_id" | "result">;
+  private readonly rotations: Counter<"account" | "integration_id" | "step" | "result">;
+  private readonly idpReadErrors: Counter<"source">;
+  private readonly idpRequests: Counter<"source" | "method" | "route" | "status">;
   private readonly rotationLastSuccess: Gauge<"account" | "integration_id">;
   private readonly rotationBackoff: Gauge<"account" | "integration_id">;
   private readonly refreshSnapshot: () => void;
@@ -219,14 +224,27 @@ export class Metrics {
     });
     this.rotations = new Counter({
       name: "sendgrid_sso_rotations_total",
-      help: "Certificate rotations attempted, by result.",
-      labelNames: ["account", "integration_id", "result"],
+      help: "Rotation steps taken (upload, verify, disable, enable, delete, generate, activate, confirm), by result.",
+      labelNames: ["account", "integration_id", "step", "result"],
       registers,
     });
     this.rotationLastSuccess = new Gauge({
       name: "sendgrid_sso_rotation_last_success_timestamp_seconds",
       help: "Unix time of the last successful rotation step of an integration.",
       labelNames: ["account", "integration_id"],
+      registers,
+    });
+    this.idpReadErrors = new Counter({
+      name: "sendgrid_sso_idp_read_errors_total",
+      help: "Failed reads of an IdP source (Okta, Entra ID, metadata), by source type.",
+      labelNames: ["source"],
+      registers,
+    });
+    for (const source of IDP_SOURCES) this.idpReadErrors.inc({ source }, 0);
+    this.idpRequests = new Counter({
+      name: "sendgrid_sso_idp_api_requests_total",
+      help: "Requests made to an IdP management API (Okta, Microsoft Graph and its token endpoint), by templated route and HTTP status ('error': no answer).",
+      labelNames: ["source", "method", "route", "status"],
       registers,
     });
     this.rotationBackoff = new Gauge({
@@ -294,6 +312,21 @@ export class Metrics {
       "Number of enabled, currently valid certificates of the integration.",
       INTEGRATION_LABELS,
     );
+    const idpTrusted = gauge(
+      "sendgrid_sso_idp_signing_certificate_trusted",
+      "1 when SendGrid holds enabled and valid the certificate the IdP signs with now (metadata: every published one); 0: logins fail. Absent when the IdP could not be read.",
+      IDP_LABELS,
+    );
+    const idpNotAfter = gauge(
+      "sendgrid_sso_idp_signing_certificate_not_after_timestamp_seconds",
+      "Expiry of the certificate the IdP signs with now (metadata: the earliest published one valid now).",
+      IDP_LABELS,
+    );
+    const idpUp = gauge(
+      "sendgrid_sso_idp_up",
+      "1 when the last scan read the integration's IdP source and could judge it; 0 when it could not.",
+      IDP_LABELS,
+    );
     const scrapeSuccess = gauge(
       "sendgrid_sso_scrape_success",
       "1 when the last scan of the account read everything.",
@@ -325,6 +358,9 @@ export class Metrics {
       info,
       bestNotAfter,
       validCount,
+      idpTrusted,
+      idpNotAfter,
+      idpUp,
       scrapeSuccess,
       lastScrape,
       lastSuccess,
@@ -347,6 +383,12 @@ export class Metrics {
           info.put(integration.info, 1);
           validCount.put(integration.short, state.validCount);
           if (state.best) bestNotAfter.put(integration.short, seconds(state.best.notAfter));
+          if (state.idp) {
+            const idp = new SeriesLabels({ ...integration.short.values, source: state.idp.source });
+            idpUp.put(idp, state.idp.trusted === null ? 0 : 1);
+            if (state.idp.trusted !== null) idpTrusted.put(idp, state.idp.trusted ? 1 : 0);
+            if (state.idp.signingNotAfter) idpNotAfter.put(idp, seconds(state.idp.signingNotAfter));
+          }
           for (const certificate of state.certificates) {
             const { parsed } = certificate;
             const series = labels.certificate(account.account, state.integration, certificate.api, parsed);
@@ -384,6 +426,20 @@ export class Metrics {
       this.rateLimitRemaining.set({ account, route }, sample.rateLimitRemaining);
   }
 
+  /** Hook for the IdP clients: one call per attempt; `sample.account` carries the source type. */
+  observeIdpRequest(sample: RequestSample): void {
+    this.idpRequests.inc({
+      source: sample.account,
+      method: sample.method,
+      route: sample.route,
+      status: sample.status === null ? "error" : String(sample.status),
+    });
+  }
+
+  idpReadError(source: string): void {
+    this.idpReadErrors.inc({ source });
+  }
+
   scanError(account: string, reason: ReasonCode): void {
     this.scanErrors.inc({ account, reason });
   }
@@ -392,8 +448,8 @@ export class Metrics {
     this.skippedScans.inc();
   }
 
-  rotation(account: string, integrationId: string, result: RotationResult, at: Date): void {
-    this.rotations.inc({ account, integration_id: integrationId, result });
+  rotation(account: string, integrationId: string, step: StepAction, result: RotationResult, at: Date): void {
+    this.rotations.inc({ account, integration_id: integrationId, step, result });
     if (result === "success")
       this.rotationLastSuccess.set({ account, integration_id: integrationId }, seconds(at));
   }

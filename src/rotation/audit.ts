@@ -8,7 +8,16 @@ import { z } from "zod";
 import { syncDirectory } from "./atomic-file.js";
 import { errnoCode, StateIoError } from "./errors.js";
 
-export const AUDIT_ACTIONS = ["upload", "verify", "disable", "enable", "delete"] as const;
+export const AUDIT_ACTIONS = [
+  "upload",
+  "verify",
+  "disable",
+  "enable",
+  "delete",
+  "generate",
+  "activate",
+  "confirm",
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_RESULTS = ["success", "failure", "dry_run"] as const;
 export type AuditResult = (typeof AUDIT_RESULTS)[number];

@@ -34,6 +34,42 @@ const journalSchema = z.object({
       note: z.string().nullable(),
     }),
   ),
+  // Absent in journals written before IdP rollovers existed.
+  rollovers: z
+    .array(
+      z.object({
+        id: z.string(),
+        ...where,
+        source: z.enum(["okta", "entra"]),
+        phase: z.enum([
+          "generating",
+          "generated",
+          "activating",
+          "activated",
+          "confirmed",
+          "retired",
+          "abandoned",
+          "rolled_back",
+        ]),
+        intent: z
+          .object({
+            requestedAt: date,
+            validityYears: z.number().int().positive(),
+            subject: z.string(),
+            knownKeyIds: z.array(z.string()),
+          })
+          .nullable(),
+        key: z.object({ id: z.string(), fingerprint: z.string(), notAfter: date }).nullable(),
+        previousKeyId: z.string().nullable(),
+        replaces: z.array(z.object(ref)),
+        startedAt: date,
+        activatedAt: nullableDate,
+        confirmedAt: nullableDate,
+        retiredAt: nullableDate,
+        note: z.string().nullable(),
+      }),
+    )
+    .default([]),
   disabled: z.array(z.object({ ...where, ...ref, at: date })),
   unpublished: z.array(z.object({ ...where, fingerprint: z.string(), since: date })),
   backoff: z.array(
@@ -41,7 +77,7 @@ const journalSchema = z.object({
   ),
   inProgress: z
     .object({
-      action: z.enum(["upload", "verify", "disable", "enable", "delete"]),
+      action: z.enum(["upload", "verify", "disable", "enable", "delete", "generate", "activate", "confirm"]),
       ...where,
       certificateId: z.string().nullable(),
       rotationId: z.string().nullable(),

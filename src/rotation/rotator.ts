@@ -14,29 +14,36 @@ import {
   reconcile,
   sameIntegration,
   withFailure,
+  withRollover,
   withRotation,
   withSuccess,
   type Journal,
+  type RolloverRecord,
   type RotationRecord,
   type StepRecord,
 } from "../core/journal.js";
-import { plan, type Action, type Note, type Plan, type SourceOffer } from "../core/plan.js";
+import type { Offer } from "../core/offer.js";
+import { PERMISSION_DENIED, plan, type Action, type Note, type Plan } from "../core/plan.js";
 import { planRollback } from "../core/rollback.js";
 import type { EnabledOverrides } from "../core/inventory.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/registry.js";
 import type { Clock } from "../scan/monitor.js";
+import { ApiError } from "../http/errors.js";
 import { SendGridError } from "../sendgrid/errors.js";
+import type { Sources } from "../sources/registry.js";
+import type { IdpPort } from "../sources/types.js";
 import type { SsoApi } from "../sendgrid/sso.js";
 import { scanIntegration } from "../scan/inventory.js";
 import type { AuditLog, AuditRecord } from "./audit.js";
-import { readOffers } from "./offers.js";
 import type { JsonStore } from "./store.js";
 
 export interface RotatorOptions {
   readonly config: Config;
   /** The API of each configured account, by account name. */
   readonly apis: ReadonlyMap<string, SsoApi>;
+  /** The rules' sources: read when the caller brings no offer, and the IdPs that rollover steps act on. */
+  readonly sources: Sources;
   readonly store: JsonStore<Journal>;
   readonly audit: AuditLog;
   readonly logger: Logger;
@@ -58,8 +65,11 @@ export interface CycleOptions {
     readonly integrationId: string;
     readonly force?: boolean;
   };
-  /** Replaces a rule's source for this cycle (`rotate --cert FILE`). */
-  readonly offers?: ReadonlyMap<number, SourceOffer>;
+  /**
+   * Offers already read, by rule index: the scan's readings, or a replacement of a rule's source for this
+   * cycle (`rotate --cert FILE`). Rules without one are read here.
+   */
+  readonly offers?: ReadonlyMap<number, Offer>;
 }
 
 export interface StepOutcome {
@@ -74,6 +84,7 @@ export interface CycleReport {
 }
 
 const MAX_ITERATIONS = 8;
+const IDP_REPLICATION_SLACK_MS = 30_000;
 const DATE_TOLERANCE_MS = 60_000;
 
 // After these a POST may have been applied (an unreadable 2xx body included): list and match by
@@ -130,15 +141,13 @@ export class Rotator {
 
   /** One rotation cycle over a fresh scan. */
   async cycle(scanned: Inventory, options: CycleOptions = {}): Promise<CycleReport> {
-    const { config, clock, dryRun } = this.options;
+    const { config, clock, dryRun, sources } = this.options;
     const now = clock.now();
     // A step a crash interrupted is settled by what SendGrid shows now; keeping it would report it forever.
     await this.commit({ ...reconcile(this.journal, scanned, now), inProgress: null });
-    const rules = config.rotation.integrations;
-    const offers = new Map(
-      await readOffers(rules, config.http.timeoutMs, (index) => !options.offers?.has(index)),
-    );
-    for (const [index, offer] of options.offers ?? []) offers.set(index, offer);
+    const offers = new Map(options.offers ?? []);
+    for (const [index, offer] of await sources.readAll((index) => !offers.has(index)))
+      offers.set(index, offer);
 
     const steps: StepOutcome[] = [];
     const notes: Note[] = [];
@@ -151,6 +160,7 @@ export class Rotator {
         rotation: { ...config.rotation, maxRotationsPerCycle: uploadsLeft },
         journal: this.journal,
         now: clock.now(),
+        idpSettleMs: idpSettleMs(config),
         ...(options.only ? { only: options.only } : {}),
       });
       if (iteration === 0) notes.push(...planned.notes);
@@ -160,30 +170,52 @@ export class Rotator {
       }
       await this.commit(planned.journal);
       if (planned.actions.length === 0) break;
-      uploadsLeft -= planned.actions.filter((a) => a.kind === "upload").length;
+      uploadsLeft -= planned.actions.filter((a) => a.kind === "upload" || a.kind === "generate").length;
       for (const action of planned.actions) steps.push(await this.execute(action));
       inventory = await this.refresh(inventory, planned.actions);
+      // The IdP changed under the steps that act on it: plan the next ones on what it says now.
+      const idpRules = new Set(planned.actions.flatMap((a) => ("ruleIndex" in a ? [a.ruleIndex] : [])));
+      for (const index of idpRules) offers.set(index, await sources.read(index));
       await this.commit(reconcile(this.journal, inventory, clock.now()));
     }
     this.logNotes(notes);
     return { steps, notes };
   }
 
-  /** `rollback`: undo the integration's last rotation. */
-  async rollback(scanned: Inventory, account: string, integrationId: string): Promise<CycleReport> {
-    await this.commit(reconcile(this.journal, scanned, this.options.clock.now()));
-    const planned = planRollback(scanned, this.journal, account, integrationId, this.options.clock.now());
+  /** `rollback`: undo the integration's last rotation (or IdP key rollover) under rule `ruleIndex`. */
+  async rollback(
+    scanned: Inventory,
+    account: string,
+    integrationId: string,
+    ruleIndex: number,
+  ): Promise<CycleReport> {
+    const { clock, sources, dryRun } = this.options;
+    await this.commit(reconcile(this.journal, scanned, clock.now()));
+    const offer = await sources.read(ruleIndex);
+    const planned = planRollback(scanned, this.journal, account, integrationId, clock.now(), {
+      offer,
+      ruleIndex,
+    });
     if (!planned.ok) throw new RollbackRefused(planned.message);
     const steps: StepOutcome[] = [];
     for (const action of planned.actions) {
-      const step = this.options.dryRun ? await this.dryRun(action) : await this.execute(action);
+      const step = dryRun ? await this.dryRun(action) : await this.execute(action);
       steps.push(step);
-      // The uploaded certificate may only be disabled once the old one is enabled again: stop here.
+      // Each step is the precondition of the next (the old certificate trusted before the IdP signs with
+      // it, the IdP back on the old key before the new certificate goes): stop at the first failure.
       if (step.result === "failure") break;
     }
-    if (!this.options.dryRun && steps.every((s) => s.result === "success")) {
+    if (!dryRun && steps.every((s) => s.result === "success")) {
+      const { undo } = planned;
       await this.commit(
-        withRotation(this.journal, { ...planned.rotation, phase: "rolled_back", note: "rolled back" }),
+        undo.kind === "rotation"
+          ? withRotation(this.journal, { ...undo.rotation, phase: "rolled_back", note: "rolled back" })
+          : withRollover(this.journal, {
+              ...(this.journal.rollovers.find((r) => r.id === undo.rollover.id) ?? undo.rollover),
+              phase: "rolled_back",
+              note: "rolled back",
+              retiredAt: clock.now(),
+            }),
       );
     }
     return { steps, notes: [] };
@@ -217,14 +249,12 @@ export class Rotator {
     message: string,
     certificateId?: string | null,
   ): Promise<void> {
-    const fingerprint =
-      action.kind === "upload" || action.kind === "verify" ? action.rotation.fingerprint : action.fingerprint;
     await this.options.audit.append({
       time: this.options.clock.now(),
       account: action.account,
       integrationId: action.integrationId,
       certificateId: certificateId ?? ("certificateId" in action ? action.certificateId : null),
-      fingerprintSha256: fingerprint || null,
+      fingerprintSha256: fingerprintOf(action),
       action: action.kind,
       result,
       message,
@@ -238,13 +268,13 @@ export class Rotator {
       message,
     );
     await this.audit(action, "dry_run", action.reason);
-    if (action.kind === "upload")
-      this.options.metrics?.rotation(
-        action.account,
-        action.integrationId,
-        "skipped",
-        this.options.clock.now(),
-      );
+    this.options.metrics?.rotation(
+      action.account,
+      action.integrationId,
+      action.kind,
+      "skipped",
+      this.options.clock.now(),
+    );
     return { action, result: "dry_run", message };
   }
 
@@ -255,14 +285,12 @@ export class Rotator {
       action: action.kind,
       ...target,
       certificateId: "certificateId" in action ? action.certificateId : null,
-      rotationId:
-        action.kind === "upload" || action.kind === "verify" ? action.rotation.id : action.rotationId,
+      rotationId: recordIdOf(action),
       startedAt: clock.now(),
     };
     await this.options.guard?.();
-    const before = action.kind === "upload" ? withRotation(this.journal, action.rotation) : this.journal;
-    await this.commit({ ...before, inProgress: step });
-    let outcome: { ok: boolean; message: string; journal: Journal; certificateId?: string | null };
+    await this.commit({ ...this.intentOf(action), inProgress: step });
+    let outcome: Outcome;
     try {
       outcome = await this.perform(action);
     } catch (error) {
@@ -271,7 +299,9 @@ export class Rotator {
     const now = clock.now();
     const after = outcome.ok
       ? withSuccess(outcome.journal, target)
-      : withFailure(outcome.journal, target, outcome.message, now, this.options.backoffBaseMs);
+      : outcome.backoff === false
+        ? outcome.journal
+        : withFailure(outcome.journal, target, outcome.message, now, this.options.backoffBaseMs);
     await this.commit({ ...after, inProgress: null });
     const level = outcome.ok ? "info" : "error";
     logger[level](
@@ -284,19 +314,55 @@ export class Rotator {
       `${action.kind}: ${outcome.message}`,
     );
     await this.audit(action, outcome.ok ? "success" : "failure", outcome.message, outcome.certificateId);
-    if (!outcome.ok) metrics?.rotation(action.account, action.integrationId, "failure", now);
-    else if (action.kind === "verify")
-      metrics?.rotation(action.account, action.integrationId, "success", now);
+    metrics?.rotation(
+      action.account,
+      action.integrationId,
+      action.kind,
+      outcome.ok ? "success" : "failure",
+      now,
+    );
     const backoff = after.backoff.find(sameIntegration(action.account, action.integrationId));
     metrics?.rotationBackoffUntil(action.account, action.integrationId, backoff?.nextAttemptAt ?? null);
     return { action, result: outcome.ok ? "success" : "failure", message: outcome.message };
   }
 
-  private async perform(
-    action: Action,
-  ): Promise<{ ok: boolean; message: string; journal: Journal; certificateId?: string | null }> {
-    const api = this.api(action.account);
+  /**
+   * What is journaled before a step's call: the record of an upload or generate (so a lost answer is
+   * looked for, never repeated blindly), an activation under way.
+   */
+  private intentOf(action: Action): Journal {
+    switch (action.kind) {
+      case "upload":
+        return withRotation(this.journal, action.rotation);
+      case "generate":
+        return withRollover(this.journal, { ...action.rollover, phase: "generating" });
+      case "activate":
+        // Rolling back re-activates the previous key: the rollover's own phase is not this step's.
+        return action.keyId === action.rollover.key?.id
+          ? withRollover(this.journal, { ...action.rollover, phase: "activating" })
+          : this.journal;
+      default:
+        return this.journal;
+    }
+  }
+
+  private port(ruleIndex: number): IdpPort {
+    const port = this.options.sources.port(ruleIndex);
+    if (!port) throw new Error(`rule ${ruleIndex} has no IdP to act on`);
+    return port;
+  }
+
+  private async perform(action: Action): Promise<Outcome> {
     const now = this.options.clock.now();
+    switch (action.kind) {
+      case "generate":
+        return this.generate(this.port(action.ruleIndex), action.rollover, now);
+      case "activate":
+        return this.activate(this.port(action.ruleIndex), action.rollover, action.keyId, now);
+      case "confirm":
+        return this.confirm(this.port(action.ruleIndex), action.rollover, action.keyId, now);
+    }
+    const api = this.api(action.account);
     switch (action.kind) {
       case "upload":
         return this.upload(api, action.rotation, now);
@@ -369,7 +435,7 @@ export class Rotator {
       });
       return uploaded(created.id, `uploaded ${record.origin} as certificate ${created.id}`);
     } catch (error) {
-      if (!(error instanceof SendGridError) || !UNKNOWN_OUTCOME_KINDS.has(error.kind)) {
+      if (!answerLost(error)) {
         const abandoned = withRotation(this.journal, {
           ...record,
           phase: "abandoned",
@@ -434,6 +500,117 @@ export class Rotator {
     };
   }
 
+  /** Journals the rollover as `phase` (plus changes) on success. */
+  private rolledTo(record: RolloverRecord, changes: Partial<RolloverRecord>): Journal {
+    return withRollover(this.journal, { ...record, ...changes });
+  }
+
+  private async generate(port: IdpPort, record: RolloverRecord, now: Date): Promise<Outcome> {
+    const intent = record.intent!;
+    try {
+      const key = await port.generate({ validityYears: intent.validityYears, subject: intent.subject });
+      const parsed = parseCertificate(key.pem);
+      if (!parsed.ok) {
+        const message = `${port.describe()} generated key ${key.id} with an unreadable certificate: ${parsed.failure.message}`;
+        return { ok: false, message, journal: this.rolledTo(record, { phase: "abandoned", note: message }) };
+      }
+      const { fingerprintSha256, notAfter } = parsed.certificate;
+      return {
+        ok: true,
+        message: `${port.describe()} generated key ${key.id} (certificate ${fingerprintSha256}, valid until ${notAfter.toISOString()})`,
+        journal: this.rolledTo(record, {
+          phase: "generated",
+          key: { id: key.id, fingerprint: fingerprintSha256, notAfter },
+        }),
+      };
+    } catch (error) {
+      // Unknown: the key may exist. The record stays `generating`; the next plan looks for it by listing.
+      if (answerLost(error))
+        return {
+          ok: false,
+          message: `generate answer lost (${describe(error)}); the IdP's key list will tell`,
+          journal: this.rolledTo(record, { phase: "generating" }),
+        };
+      const denied = permissionDenied(error);
+      return {
+        ok: false,
+        message: `generate refused: ${describe(error)}`,
+        journal: this.rolledTo(record, {
+          phase: "abandoned",
+          note: `${denied ? PERMISSION_DENIED : ""}${describe(error)}`,
+          retiredAt: now,
+        }),
+        ...(denied ? { backoff: false as const } : {}),
+      };
+    }
+  }
+
+  private async activate(port: IdpPort, record: RolloverRecord, keyId: string, now: Date): Promise<Outcome> {
+    const forward = keyId === record.key?.id;
+    try {
+      await port.activate(keyId);
+      return {
+        ok: true,
+        message: `${port.describe()} now signs with key ${keyId}`,
+        journal: forward ? this.rolledTo(record, { phase: "activated", activatedAt: now }) : this.journal,
+      };
+    } catch (error) {
+      // A lost answer stays `activating`: the confirm step reads the IdP back and settles it.
+      if (answerLost(error))
+        return {
+          ok: false,
+          message: `activate answer lost (${describe(error)}); reading the IdP back next`,
+          journal: forward ? this.rolledTo(record, { phase: "activating" }) : this.journal,
+        };
+      if (forward && permissionDenied(error))
+        return {
+          ok: false,
+          message: `activate refused: ${describe(error)}`,
+          journal: this.rolledTo(record, {
+            phase: "abandoned",
+            note: `${PERMISSION_DENIED}${describe(error)}`,
+            retiredAt: now,
+          }),
+          backoff: false,
+        };
+      return {
+        ok: false,
+        message: `activate refused: ${describe(error)}`,
+        journal: forward ? this.rolledTo(record, { phase: "generated" }) : this.journal,
+      };
+    }
+  }
+
+  private async confirm(port: IdpPort, record: RolloverRecord, keyId: string, now: Date): Promise<Outcome> {
+    const forward = keyId === record.key?.id;
+    const keys = await port.read();
+    const signs = keys.activeKeyId ?? "no key";
+    if (keys.activeKeyId === keyId)
+      return {
+        ok: true,
+        message: `confirmed: ${port.describe()} signs with key ${keyId}`,
+        journal: forward
+          ? this.rolledTo(record, {
+              phase: "confirmed",
+              activatedAt: record.activatedAt ?? now,
+              confirmedAt: now,
+            })
+          : this.journal,
+      };
+    // The activation whose answer was lost never happened: back to activate, after the same trust checks.
+    if (forward && record.phase === "activating")
+      return {
+        ok: true,
+        message: `the lost activation of key ${keyId} did not happen (the IdP signs with ${signs})`,
+        journal: this.rolledTo(record, { phase: "generated" }),
+      };
+    return {
+      ok: false,
+      message: `${port.describe()} signs with ${signs}, not the activated key ${keyId}; reading again later`,
+      journal: this.journal,
+    };
+  }
+
   /** Re-reads the certificates of every integration the actions touched: SendGrid is the truth. */
   private async refresh(inventory: Inventory, actions: readonly Action[]): Promise<Inventory> {
     const touched = new Set(actions.map((a) => `${a.account}\u0000${a.integrationId}`));
@@ -450,6 +627,65 @@ export class Rotator {
       })),
     );
     return { accounts };
+  }
+}
+
+/**
+ * A generate whose answer was lost shows in the IdP's key list within the client's own deadline (every
+ * retry and wait), plus slack for the IdP's replication; past that it was never made.
+ */
+export function idpSettleMs(config: Config): number {
+  const { timeoutMs, maxRetries } = config.http;
+  return timeoutMs * (maxRetries + 1) + IDP_REPLICATION_SLACK_MS;
+}
+
+type Outcome = {
+  ok: boolean;
+  message: string;
+  journal: Journal;
+  certificateId?: string | null;
+  /**
+   * false: a failure that retrying cannot mend (the IdP refused a write for want of a permission); the
+   * integration is not backed off, so its SendGrid side keeps being mirrored while managing keys is off.
+   */
+  backoff?: false;
+};
+
+/** The IdP refused a write: the credential lacks a permission (the error names it). */
+function permissionDenied(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.status === 403;
+}
+
+/** A write whose answer never came: it may or may not have been applied. */
+function answerLost(error: unknown): error is ApiError {
+  return error instanceof ApiError && UNKNOWN_OUTCOME_KINDS.has(error.kind);
+}
+
+function fingerprintOf(action: Action): string | null {
+  switch (action.kind) {
+    case "upload":
+    case "verify":
+      return action.rotation.fingerprint;
+    case "generate":
+    case "activate":
+    case "confirm":
+      return action.rollover.key?.fingerprint ?? null;
+    default:
+      return action.fingerprint || null;
+  }
+}
+
+function recordIdOf(action: Action): string | null {
+  switch (action.kind) {
+    case "upload":
+    case "verify":
+      return action.rotation.id;
+    case "generate":
+    case "activate":
+    case "confirm":
+      return action.rollover.id;
+    default:
+      return action.rotationId;
   }
 }
 

@@ -9,6 +9,7 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/registry.js";
 import type { Clock } from "../scan/monitor.js";
 import type { ScanTarget } from "../scan/inventory.js";
+import type { Sources } from "../sources/registry.js";
 import { scheduleIntervalMs } from "../schedule.js";
 import { AuditLog } from "./audit.js";
 import { LockLostError } from "./errors.js";
@@ -31,6 +32,7 @@ export interface RotationHandle {
 export interface OpenRotationOptions {
   readonly config: Config;
   readonly targets: readonly ScanTarget[];
+  readonly sources: Sources;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly metrics?: Metrics;
@@ -80,6 +82,7 @@ export async function openRotation(options: OpenRotationOptions): Promise<Rotati
     const rotator = await Rotator.open({
       config,
       apis: new Map(options.targets.map((t) => [t.account, t.api])),
+      sources: options.sources,
       store: journalStore(config.stateDir, () => options.clock.now()),
       audit,
       logger,

@@ -5,9 +5,11 @@
 import { carryForward } from "../core/carry-forward.js";
 import { NO_OVERRIDES, type EnabledOverrides, type Inventory } from "../core/inventory.js";
 import type { Failure } from "../core/model.js";
+import { watchesIdp, type Offer } from "../core/offer.js";
 import { evaluate, type Evaluation, type Thresholds } from "../core/status.js";
 import type { Logger } from "../log.js";
 import type { AccountScanStats, Metrics, MetricsSource } from "../metrics/registry.js";
+import type { Sources } from "../sources/registry.js";
 import { scanAll, type ScanTarget } from "./inventory.js";
 
 export interface Clock {
@@ -22,6 +24,8 @@ export interface MonitorOptions {
   readonly metrics?: Metrics;
   /** Read at every evaluation: the rotation journal changes between scans. */
   readonly overrides?: () => EnabledOverrides;
+  /** The rules' sources: the IdPs among them are read with every scan, for the lockout detector. */
+  readonly sources?: Sources;
 }
 
 /** A failure found by the last scan, located for the status page and logs. */
@@ -37,6 +41,14 @@ export interface ScanResult {
   /** The scan with the last good data in place of what failed: what decisions are made on. */
   readonly inventory: Inventory;
   readonly failures: readonly LocatedFailure[];
+  /** The IdP sources read with this scan, by rule index; never carried forward: a failure shows. */
+  readonly offers: ReadonlyMap<number, Offer>;
+}
+
+/** Reads the sources that watch an IdP (okta, entra, metadata); files are the rotator's to read. */
+export function readIdpSources(sources: Sources | undefined): Promise<Map<number, Offer>> {
+  if (!sources) return Promise.resolve(new Map<number, Offer>());
+  return sources.readAll((index) => watchesIdp(sources.rules[index]!.source.type));
 }
 
 export function failuresOf(inventory: Inventory): LocatedFailure[] {
@@ -64,6 +76,7 @@ export function failuresOf(inventory: Inventory): LocatedFailure[] {
 
 export class Monitor implements MetricsSource {
   private inventory: Inventory | null = null;
+  private offers: ReadonlyMap<number, Offer> = new Map();
   private stats = new Map<string, AccountScanStats>();
   private running: Promise<ScanResult> | null = null;
   private lastFailures: readonly LocatedFailure[] = [];
@@ -104,11 +117,13 @@ export class Monitor implements MetricsSource {
 
   evaluation(now: Date): Evaluation | null {
     if (!this.inventory) return null;
+    const { sources } = this.options;
     return evaluate(
       this.inventory,
       this.options.thresholds,
       (this.options.overrides ?? (() => NO_OVERRIDES))(),
       now,
+      sources ? { rules: sources.rules, offers: this.offers } : null,
     );
   }
 
@@ -134,7 +149,18 @@ export class Monitor implements MetricsSource {
 
   private async runScan(): Promise<ScanResult> {
     const { clock, logger, metrics, targets } = this.options;
-    const scanned = await scanAll(targets, () => clock.now());
+    const [scanned, offers] = await Promise.all([
+      scanAll(targets, () => clock.now()),
+      readIdpSources(this.options.sources),
+    ]);
+    for (const [index, offer] of offers) {
+      if (offer.ok) continue;
+      metrics?.idpReadError(offer.source);
+      logger.warn(
+        { rule: index, source: offer.source, status: offer.status },
+        `IdP read failed: ${offer.message}`,
+      );
+    }
     const failures = failuresOf(scanned);
     for (const account of scanned.accounts) {
       const accountFailures = failures.filter((f) => f.account === account.account);
@@ -162,6 +188,7 @@ export class Monitor implements MetricsSource {
       );
     }
     this.inventory = carryForward(this.inventory, scanned);
+    this.offers = offers;
     this.lastFailures = failures;
     this.logMismatches(clock.now());
     const certificates = scanned.accounts.flatMap((a) => a.integrations).flatMap((i) => i.certificates ?? []);
@@ -174,7 +201,7 @@ export class Monitor implements MetricsSource {
       },
       "scan complete",
     );
-    return { scanned, inventory: this.inventory, failures };
+    return { scanned, inventory: this.inventory, failures, offers };
   }
 
   private logMismatches(now: Date): void {

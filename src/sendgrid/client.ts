@@ -1,52 +1,18 @@
-// The HTTP transport to one SendGrid account: auth headers, per-attempt timeouts, retries with full
-// jitter and the server's rate-limit waits (a 429 holds every call until the reset), a concurrency
-// bound, response validation through a zod schema, and one observer event per attempt. Knows no
-// endpoint; sso.ts does. Never retries a POST that may have been processed, never puts the API key in
-// an error, and never reports a raw id route.
+// The transport to one SendGrid account: SendGrid's dialect (Bearer key, `on-behalf-of`, the
+// `X-RateLimit-*` headers, its error bodies and SendGridError) over the shared JsonTransport, which owns
+// timeouts, retries, rate-limit waits and validation. Knows no endpoint; sso.ts does. Never puts the API
+// key in an error.
 
-import { setMaxListeners } from "node:events";
-import { setTimeout as sleep } from "node:timers/promises";
-import { Pool, type Dispatcher } from "undici";
-import type { z } from "zod";
-import type { ReasonCode } from "../core/reasons.js";
 import {
-  SendGridError,
-  describeMessages,
-  parseErrorMessages,
-  reasonForStatus,
-  type SendGridErrorKind,
-  type SendGridMessage,
-} from "./errors.js";
-import {
-  BACKOFF_CAP_MS,
-  backoffMs,
-  decide,
-  serverWaitMs,
-  type AttemptOutcome,
-  type HttpMethod,
-} from "./retry-policy.js";
-import { Semaphore } from "./semaphore.js";
-import { describeIssues } from "./wire.js";
+  JsonTransport,
+  type Clock,
+  type Dialect,
+  type RequestObserver,
+  type RequestSpec,
+} from "../http/transport.js";
+import { SendGridError, describeMessages, parseErrorMessages, type SendGridMessage } from "./errors.js";
 
-/**
- * Every attempt in flight listens for close() on this one signal: as many listeners as max_concurrency
- * plus sleeping retries, which Node would report as a listener leak past its default of 10.
- */
-function closingController(): AbortController {
-  const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
-  return controller;
-}
-
-export type { HttpMethod } from "./retry-policy.js";
-
-export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
-const USER_AGENT = "sendgrid-sso-certs";
-
-export interface Clock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+export type { Clock, HttpMethod, RequestEvent, RequestObserver, RequestSpec } from "../http/transport.js";
 
 export interface ClientOptions {
   /** Label for metrics and logs. */
@@ -72,489 +38,40 @@ export interface ClientOptions {
   maxBodyBytes?: number;
 }
 
-export interface RequestEvent {
-  account: string;
-  method: string;
-  route: string;
-  /** null: no answer. */
-  status: number | null;
-  durationSeconds: number;
-  rateLimitRemaining: number | null;
-  attempt: number;
-}
-
-/** Called once per attempt, synchronously; it must not throw. */
-export interface RequestObserver {
-  onRequest(event: RequestEvent): void;
-}
-
-export interface RequestSpec<T> {
-  readonly method: HttpMethod;
-  /** Templated: `/v3/sso/integrations/:id/certificates`. It labels metrics and errors. */
-  readonly route: string;
-  /** Values for the route's `:name` segments; URL-encoded here. */
-  readonly params?: Readonly<Record<string, string>>;
-  readonly query?: Readonly<Record<string, string | undefined>>;
-  /** Sent as JSON. */
-  readonly body?: unknown;
-  /** Validates the 2xx body (undefined when empty) and maps it to the domain. */
-  readonly schema: z.ZodType<T>;
-}
-
-const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : undefined),
-};
-
-// Connection failures that say nothing of the request having been sent.
-const NOT_SENT_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-]);
-const SENT_TRANSIENT_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ETIMEDOUT", "UND_ERR_SOCKET"]);
-const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
-
-/** One attempt that did not end in a usable 2xx answer. */
-interface AttemptFailure {
-  readonly outcome: AttemptOutcome;
-  readonly kind: "http" | "timeout" | "connection";
-  readonly status: number | null;
-  readonly reason: ReasonCode;
-  readonly retryable: boolean;
-  readonly detail: string;
-  readonly messages: readonly SendGridMessage[];
-  readonly cause?: Error;
-  /** What the server asked to wait before the next attempt. */
-  readonly serverWaitMs: number | null;
-}
-
-type AttemptResult =
-  | { readonly ok: true; readonly status: number; readonly text: string }
-  | { readonly ok: false; readonly failure: AttemptFailure };
-
-/** What one call knows while it runs: the labels of its errors and the secrets to keep out of them. */
-interface CallContext {
-  readonly method: HttpMethod;
-  readonly route: string;
-  readonly deadlineAt: number;
-  readonly keys: Set<string>;
+function sendGridDialect(options: ClientOptions): Dialect<SendGridError, SendGridMessage[]> {
+  return {
+    authorize() {
+      const key = options.apiKey().trim();
+      const headers: Record<string, string> = { authorization: `Bearer ${key}` };
+      if (options.onBehalfOf) headers["on-behalf-of"] = options.onBehalfOf;
+      return { headers, secrets: [key] };
+    },
+    rateLimitHeaders: { remaining: "x-ratelimit-remaining", reset: "x-ratelimit-reset" },
+    parseError: (answer) => parseErrorMessages(answer.text),
+    describeError: describeMessages,
+    createError: (init, messages) => new SendGridError({ ...init, messages: messages ?? [] }),
+  };
 }
 
 export class SendGridClient {
-  private readonly options: ClientOptions;
-  private readonly pool: Pool;
-  private readonly pathPrefix: string;
-  private readonly semaphore: Semaphore;
-  private readonly clock: Clock;
-  private readonly random: () => number;
-  private readonly deadlineMs: number;
-  private readonly maxBodyBytes: number;
-  private readonly remaining = new Map<string, number>();
-  /** Clock time before which no attempt is sent: the reset of the window the last 429 exhausted. */
-  private rateLimitedUntil = 0;
-  private readonly closing = closingController();
-  private closed: Promise<void> | null = null;
+  private readonly transport: JsonTransport<SendGridError, SendGridMessage[]>;
 
   constructor(options: ClientOptions) {
-    const base = new URL(options.baseUrl);
-    this.options = options;
-    this.pathPrefix = base.pathname.replace(/\/+$/, "");
-    this.semaphore = new Semaphore(options.maxConcurrency);
-    this.clock = options.clock ?? realClock;
-    this.random = options.random ?? Math.random;
-    this.deadlineMs = options.deadlineMs ?? options.timeoutMs * (options.maxRetries + 1) + BACKOFF_CAP_MS;
-    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    this.pool = new Pool(base.origin, {
-      connections: options.maxConcurrency,
-      connect: { timeout: options.timeoutMs },
-      // Backstops only: the per-attempt abort timer is what bounds a trickling body.
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    });
+    const { apiKey: _key, onBehalfOf: _onBehalfOf, ...rest } = options;
+    this.transport = new JsonTransport({ ...rest, dialect: sendGridDialect(options) });
   }
 
   /** The latest `X-RateLimit-Remaining` per templated route. */
   rateLimitRemaining(): ReadonlyMap<string, number> {
-    return new Map(this.remaining);
+    return this.transport.rateLimitRemaining();
   }
 
   /** Aborts waits and requests in flight (a POST among them ends as outcome_unknown), then closes the sockets. */
   close(): Promise<void> {
-    this.closing.abort();
-    return (this.closed ??= this.pool.close());
+    return this.transport.close();
   }
 
-  async request<T>(spec: RequestSpec<T>): Promise<T> {
-    const call: CallContext = {
-      method: spec.method,
-      route: spec.route,
-      deadlineAt: this.clock.now() + this.deadlineMs,
-      keys: new Set(),
-    };
-    const path = this.pathPrefix + fillRoute(spec.route, spec.params ?? {}) + queryString(spec.query ?? {});
-    const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
-
-    for (let attempt = 1; ; attempt++) {
-      if (this.closing.signal.aborted) throw this.closedError(call, attempt - 1, false);
-      const result = await this.semaphore.run(async () => {
-        await this.untilRateLimitResets(call, attempt);
-        return this.attempt(call, path, body, attempt);
-      });
-      if (result.ok) return this.validate(call, spec.schema, result, attempt);
-
-      const failure = result.failure;
-      const asked = failure.serverWaitMs;
-      // The window is the account's, not this call's: every other call holds off until it resets too.
-      if (failure.status === 429 && asked !== null && asked > 0)
-        this.rateLimitedUntil = Math.max(this.rateLimitedUntil, this.clock.now() + asked);
-      const decision = decide(spec.method, failure.outcome);
-      if (decision === "unknown") throw this.outcomeUnknown(call, failure, attempt);
-      if (decision === "fail" || attempt > this.options.maxRetries)
-        throw this.fromFailure(call, failure, attempt);
-
-      const wait = asked !== null && asked > 0 ? asked : backoffMs(attempt, this.random);
-      const left = call.deadlineAt - this.clock.now();
-      if (wait >= left) throw this.deadlineError(call, failure, attempt, wait, asked !== null && asked > 0);
-      try {
-        await this.clock.sleep(wait, this.closing.signal);
-      } catch (err) {
-        if (this.closing.signal.aborted) throw this.closedError(call, attempt, false);
-        throw err;
-      }
-    }
+  request<T>(spec: RequestSpec<T>): Promise<T> {
+    return this.transport.request(spec);
   }
-
-  /**
-   * Holds an attempt, inside its concurrency slot, until the rate-limit window a 429 announced has reset:
-   * checked before the slot, calls queued behind the semaphore would all fire into the exhausted window.
-   */
-  private async untilRateLimitResets(call: CallContext, attempt: number): Promise<void> {
-    const waitMs = this.rateLimitedUntil - this.clock.now();
-    if (waitMs <= 0) return;
-    if (waitMs >= call.deadlineAt - this.clock.now()) {
-      throw new SendGridError({
-        ...this.labels(call, attempt - 1),
-        kind: "deadline",
-        status: 429,
-        reason: "rate_limited",
-        retryable: true,
-        detail: `the rate limit resets in ${waitMs} ms, beyond what is left of the ${this.deadlineMs} ms deadline`,
-      });
-    }
-    try {
-      await this.clock.sleep(waitMs, this.closing.signal);
-    } catch (err) {
-      if (this.closing.signal.aborted) throw this.closedError(call, attempt - 1, false);
-      throw err;
-    }
-  }
-
-  private async attempt(
-    call: CallContext,
-    path: string,
-    body: string | undefined,
-    attempt: number,
-  ): Promise<AttemptResult> {
-    // Timed from here, after the semaphore: waiting for a slot is no fault of the server.
-    const timeoutMs = Math.max(0, Math.min(this.options.timeoutMs, call.deadlineAt - this.clock.now()));
-    const key = this.options.apiKey().trim();
-    if (key) call.keys.add(key);
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${key}`,
-      accept: "application/json",
-      "user-agent": USER_AGENT,
-    };
-    if (this.options.onBehalfOf) headers["on-behalf-of"] = this.options.onBehalfOf;
-    if (body !== undefined) headers["content-type"] = "application/json";
-
-    // One signal for both ends of an attempt; AbortSignal.any would tie a listener per request to the
-    // client-long closing signal.
-    const abort = new AbortController();
-    let timedOut = false;
-    const handle = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, timeoutMs);
-    const onClose = () => abort.abort();
-    this.closing.signal.addEventListener("abort", onClose, { once: true });
-    if (this.closing.signal.aborted) abort.abort();
-    const started = this.clock.now();
-    let answer: Dispatcher.ResponseData | null = null;
-    try {
-      answer = await this.pool.request({
-        method: call.method,
-        path,
-        headers,
-        body: body ?? null,
-        signal: abort.signal,
-      });
-      const text = await readCapped(answer.body, this.maxBodyBytes);
-      this.report(call, attempt, started, answer.statusCode, answer.headers);
-      if (text === null) {
-        throw new SendGridError({
-          ...this.labels(call, attempt),
-          kind: "invalid_response",
-          status: answer.statusCode,
-          reason: "invalid_response",
-          retryable: false,
-          detail: `response body larger than ${this.maxBodyBytes} bytes`,
-        });
-      }
-      if (answer.statusCode >= 200 && answer.statusCode < 300)
-        return { ok: true, status: answer.statusCode, text };
-      return { ok: false, failure: this.httpFailure(call, answer, redactWith(call)(text)) };
-    } catch (err) {
-      if (err instanceof SendGridError) throw err;
-      // An answer whose body was cut off is no answer: the observer sees status null.
-      this.report(call, attempt, started, null, answer?.headers);
-      if (this.closing.signal.aborted) throw this.closedError(call, attempt, true);
-      return { ok: false, failure: this.transportFailure(call, err, timedOut, timeoutMs) };
-    } finally {
-      clearTimeout(handle);
-      this.closing.signal.removeEventListener("abort", onClose);
-    }
-  }
-
-  private report(
-    call: CallContext,
-    attempt: number,
-    started: number,
-    status: number | null,
-    headers: Dispatcher.ResponseData["headers"] | undefined,
-  ): void {
-    const remaining = headers ? numericHeader(headers["x-ratelimit-remaining"]) : null;
-    if (remaining !== null) this.remaining.set(call.route, remaining);
-    this.options.observer?.onRequest({
-      account: this.options.account,
-      method: call.method,
-      route: call.route,
-      status,
-      durationSeconds: Math.max(0, this.clock.now() - started) / 1000,
-      rateLimitRemaining: remaining,
-      attempt,
-    });
-  }
-
-  private httpFailure(call: CallContext, answer: Dispatcher.ResponseData, text: string): AttemptFailure {
-    const status = answer.statusCode;
-    const messages = parseErrorMessages(text);
-    return {
-      outcome: { kind: "status", status },
-      kind: "http",
-      status,
-      reason: reasonForStatus(status),
-      retryable: status === 429 || status >= 500,
-      detail: describeMessages(messages) ?? describeOpaqueBody(text, answer.headers["content-type"]),
-      messages,
-      serverWaitMs: serverWaitMs(
-        {
-          retryAfter: firstHeader(answer.headers["retry-after"]),
-          rateLimitReset: firstHeader(answer.headers["x-ratelimit-reset"]),
-        },
-        status,
-        this.clock.now(),
-      ),
-    };
-  }
-
-  private transportFailure(
-    call: CallContext,
-    err: unknown,
-    timedOut: boolean,
-    timeoutMs: number,
-  ): AttemptFailure {
-    const code = errorCode(err);
-    const cause = sanitizedCause(err, redactWith(call));
-    if (timedOut || TIMEOUT_CODES.has(code)) {
-      return {
-        outcome: { kind: "timeout" },
-        kind: "timeout",
-        status: null,
-        reason: "timeout",
-        retryable: true,
-        detail: `no complete answer within ${timeoutMs} ms`,
-        messages: [],
-        cause,
-        serverWaitMs: null,
-      };
-    }
-    const sent = !NOT_SENT_CODES.has(code);
-    const transient = !sent || SENT_TRANSIENT_CODES.has(code);
-    return {
-      outcome: { kind: "connection", sent, transient },
-      kind: "connection",
-      status: null,
-      reason: "connection",
-      retryable: transient,
-      detail: `connection failed${code ? ` (${code})` : ""}: ${cause.message}`,
-      messages: [],
-      cause,
-      serverWaitMs: null,
-    };
-  }
-
-  private validate<T>(
-    call: CallContext,
-    schema: z.ZodType<T>,
-    result: { status: number; text: string },
-    attempt: number,
-  ): T {
-    const invalid = (detail: string) =>
-      new SendGridError({
-        ...this.labels(call, attempt),
-        kind: "invalid_response",
-        status: result.status,
-        reason: "invalid_response",
-        retryable: false,
-        detail: `invalid response: ${detail}`,
-      });
-    let json: unknown;
-    try {
-      json = result.text.trim() === "" ? undefined : JSON.parse(result.text);
-    } catch {
-      throw invalid("body is not JSON");
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw invalid(redactWith(call)(describeIssues(parsed.error)));
-    return parsed.data;
-  }
-
-  private labels(call: CallContext, attempts: number) {
-    return { method: call.method, route: call.route, attempts };
-  }
-
-  private fromFailure(call: CallContext, failure: AttemptFailure, attempts: number): SendGridError {
-    return this.errorOf(call, failure, attempts, failure.kind, failure.retryable, failure.detail);
-  }
-
-  private outcomeUnknown(call: CallContext, failure: AttemptFailure, attempts: number): SendGridError {
-    return this.errorOf(
-      call,
-      failure,
-      attempts,
-      "outcome_unknown",
-      false,
-      `outcome unknown, the request may have been processed (${failure.detail})`,
-    );
-  }
-
-  private deadlineError(
-    call: CallContext,
-    failure: AttemptFailure,
-    attempts: number,
-    waitMs: number,
-    serverAsked: boolean,
-  ): SendGridError {
-    const wait = serverAsked
-      ? `the server asks for a ${waitMs} ms wait`
-      : `the next retry is ${waitMs} ms away`;
-    return this.errorOf(
-      call,
-      failure,
-      attempts,
-      "deadline",
-      true,
-      `${failure.detail}; ${wait}, beyond what is left of the ${this.deadlineMs} ms deadline`,
-    );
-  }
-
-  private errorOf(
-    call: CallContext,
-    failure: AttemptFailure,
-    attempts: number,
-    kind: SendGridErrorKind,
-    retryable: boolean,
-    detail: string,
-  ): SendGridError {
-    return new SendGridError({
-      ...this.labels(call, attempts),
-      kind,
-      status: failure.status,
-      reason: failure.reason,
-      retryable,
-      detail,
-      messages: failure.messages,
-      ...(failure.cause ? { cause: failure.cause } : {}),
-    });
-  }
-
-  /** `inFlight`: the close cut an attempt short, so a POST may have been processed. */
-  private closedError(call: CallContext, attempts: number, inFlight: boolean): SendGridError {
-    return new SendGridError({
-      ...this.labels(call, attempts),
-      kind: call.method === "POST" && inFlight ? "outcome_unknown" : "connection",
-      status: null,
-      reason: "connection",
-      retryable: false,
-      detail: "client closed",
-    });
-  }
-}
-
-function fillRoute(route: string, params: Readonly<Record<string, string>>): string {
-  return route.replace(/:([A-Za-z_]+)/g, (_, name: string) => {
-    const value = params[name];
-    if (value === undefined) throw new TypeError(`route ${route} needs a value for :${name}`);
-    return encodeURIComponent(value);
-  });
-}
-
-function queryString(query: Readonly<Record<string, string | undefined>>): string {
-  const defined = Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined);
-  return defined.length === 0 ? "" : `?${new URLSearchParams(defined).toString()}`;
-}
-
-/** The body as text, or null when it passes `max` bytes (reading stops there). */
-async function readCapped(body: AsyncIterable<Buffer>, max: number): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > max) return null;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function describeOpaqueBody(text: string, contentType: string | string[] | undefined): string {
-  if (text.trim() === "") return "empty response body";
-  try {
-    JSON.parse(text);
-    return "unrecognised error body";
-  } catch {
-    const type = firstHeader(contentType)?.split(";")[0]?.trim();
-    return `non-JSON response body${type ? ` (${type})` : ""}`;
-  }
-}
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function numericHeader(value: string | string[] | undefined): number | null {
-  const text = firstHeader(value)?.trim();
-  return text !== undefined && /^\d+$/.test(text) ? Number(text) : null;
-}
-
-function errorCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : "";
-}
-
-function redactWith(call: CallContext): (text: string) => string {
-  return (text) => [...call.keys].reduce((acc, key) => acc.split(key).join("[REDACTED]"), text);
-}
-
-/** A copy of the transport error that holds no reference to the request (and so no header). */
-function sanitizedCause(err: unknown, redact: (text: string) => string): Error {
-  const original = err instanceof Error ? err : new Error(String(err));
-  const copy = new Error(redact(original.message));
-  copy.name = original.name;
-  const code = errorCode(err);
-  if (code) Object.assign(copy, { code });
-  return copy;
 }

@@ -1,13 +1,13 @@
-// The one error type of the SendGrid client, and the reading of SendGrid's two error body shapes.
-// Owns the stable `code`, `kind` and `reason` of every failure. Must never carry the API key: every
-// string that reaches an error goes through the client's redaction first, and the cause is a copy.
+// The SendGrid client's error (an ApiError carrying SendGrid's messages), and the reading of SendGrid's
+// two error body shapes. Must never carry the API key: every string that reaches an error goes through
+// the transport's redaction first, and the cause is a copy.
 
-import { STATUS_CODES } from "node:http";
 import { z } from "zod";
-import type { ReasonCode } from "../core/reasons.js";
+import { ApiError, type ApiErrorInit, type ApiErrorKind } from "../http/errors.js";
 
-export type SendGridErrorKind =
-  "http" | "timeout" | "connection" | "invalid_response" | "outcome_unknown" | "deadline";
+export { reasonForStatus } from "../http/errors.js";
+
+export type SendGridErrorKind = ApiErrorKind;
 
 export interface SendGridMessage {
   message: string;
@@ -16,67 +16,24 @@ export interface SendGridMessage {
   help: string | null;
 }
 
-export interface SendGridErrorInit {
-  readonly kind: SendGridErrorKind;
-  readonly method: string;
-  readonly route: string;
-  readonly status: number | null;
-  readonly reason: ReasonCode;
-  readonly retryable: boolean;
-  readonly attempts: number;
-  /** What went wrong, without the method, route or status (the class adds those). */
-  readonly detail: string;
+export interface SendGridErrorInit extends ApiErrorInit {
   readonly messages?: readonly SendGridMessage[];
-  readonly cause?: Error;
 }
 
-export class SendGridError extends Error {
+export class SendGridError extends ApiError {
   override readonly name = "SendGridError";
-  readonly code: string;
-  readonly kind: SendGridErrorKind;
-  readonly method: string;
-  readonly route: string;
-  readonly status: number | null;
   readonly messages: readonly SendGridMessage[];
-  readonly retryable: boolean;
-  readonly reason: ReasonCode;
-  readonly attempts: number;
 
   constructor(init: SendGridErrorInit) {
-    super(formatMessage(init), init.cause ? { cause: init.cause } : undefined);
-    this.code = init.kind === "http" ? `SENDGRID_HTTP_${init.status}` : `SENDGRID_${init.kind.toUpperCase()}`;
-    this.kind = init.kind;
-    this.method = init.method;
-    this.route = init.route;
-    this.status = init.status;
+    super(init, "SENDGRID");
     this.messages = init.messages ?? [];
-    this.retryable = init.retryable;
-    this.reason = init.reason;
-    this.attempts = init.attempts;
   }
-}
-
-function formatMessage(init: SendGridErrorInit): string {
-  const status =
-    init.status === null ? "" : `${init.status} ${STATUS_CODES[init.status] ?? "Unknown Status"}: `;
-  const attempts = init.attempts > 1 ? ` (after ${init.attempts} attempts)` : "";
-  return `${init.method} ${init.route} -> ${status}${init.detail}${attempts}`;
 }
 
 /** `integration not found (field: id); name is required (field: name)`, or null when there is nothing to say. */
 export function describeMessages(messages: readonly SendGridMessage[]): string | null {
   if (messages.length === 0) return null;
   return messages.map((m) => (m.field ? `${m.message} (field: ${m.field})` : m.message)).join("; ");
-}
-
-export function reasonForStatus(status: number): ReasonCode {
-  if (status === 401) return "http_401";
-  if (status === 403) return "http_403";
-  if (status === 404) return "http_404";
-  if (status === 429) return "rate_limited";
-  if (status >= 500) return "http_5xx";
-  if (status >= 400) return "http_4xx";
-  return "invalid_response";
 }
 
 // Error bodies are read leniently: a malformed entry loses its odd fields, not the whole error.

@@ -6,6 +6,8 @@
 import { z } from "zod";
 import type { ApiCertificate, Integration } from "../core/model.js";
 
+export { describeIssues } from "../http/zod-issues.js";
+
 // ---- shared field schemas -------------------------------------------------------------------
 
 const id = z.union([z.number(), z.string()], { error: "expected number or string" }).transform(String);
@@ -295,17 +297,4 @@ export function teammateBody(input: TeammatePatch & { readonly email?: string })
 /** A PATCH that disables must send exactly `{"enabled":false}`: undefined keys are dropped, not nulled. */
 function definedOnly(fields: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
-}
-
-/** `[3].id: expected number or string`: the first few problems, each naming its field path. */
-export function describeIssues(error: z.ZodError, max = 3): string {
-  const parts = error.issues.slice(0, max).map((issue) => {
-    const path = issue.path
-      .map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`))
-      .join("");
-    const message = issue.message.replace(/^Invalid input: /, "");
-    return path ? `${path}: ${message}` : message;
-  });
-  const more = error.issues.length > max ? ` (and ${error.issues.length - max} more)` : "";
-  return parts.join("; ") + more;
 }

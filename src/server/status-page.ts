@@ -3,7 +3,7 @@
 // every value from SendGrid or the config is escaped.
 
 import { formatDuration } from "../core/durations.js";
-import { ACTIVE_PHASES, type Journal } from "../core/journal.js";
+import { ACTIVE_PHASES, ACTIVE_ROLLOVER_PHASES, type Journal } from "../core/journal.js";
 import type { CertificateState, Evaluation, IntegrationState } from "../core/status.js";
 import type { AccountScanStats } from "../metrics/registry.js";
 import type { LocatedFailure } from "../scan/monitor.js";
@@ -52,6 +52,7 @@ tr.integration td{background:#f6f8fa;font-weight:600}td.cert{padding-left:28px}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600}
 .ok,.valid,.success{background:var(--ok)}.warning,.expiring,.dry_run{background:var(--warning)}
 .critical,.expired,.invalid,.failure{background:var(--critical)}.unknown,.not_yet_valid,.disabled{background:var(--unknown)}
+.lockout{background:var(--critical);color:#fff;border-radius:6px;padding:8px 16px;margin-bottom:16px}.lockout code{color:#fff}
 code{font:12px ui-monospace,monospace}.muted{color:#57606a}.err{color:var(--critical)}
 `;
 
@@ -73,12 +74,42 @@ function certificateRow(certificate: CertificateState): string {
 <td>${badge(certificate.status)}${certificate.failure ? `<div class="err">${escape(certificate.failure.reason)}: ${escape(certificate.failure.message)}</div>` : ""}</td></tr>`;
 }
 
+function idpLine(state: IntegrationState): string {
+  const idp = state.idp;
+  if (!idp) return "";
+  const verdict =
+    idp.trusted === null
+      ? `${badge("unknown")} <span class="err">${escape(idp.error ?? "")}</span>`
+      : idp.trusted
+        ? `${badge("ok")} SendGrid trusts the certificate it signs with`
+        : `${badge("critical")} <span class="err">signs with a certificate SendGrid does not trust: logins fail</span>`;
+  const signing = idp.signingFingerprint
+    ? ` <span class="muted">signing <code>${escape(idp.signingFingerprint.slice(0, 16))}</code>, until ${date(idp.signingNotAfter)}</span>`
+    : "";
+  return `<div>IdP (${escape(idp.source)}): ${verdict}${signing}</div>`;
+}
+
+/** Lockouts happening now, first thing on the page: they need a person before anything else. */
+function lockoutSection(evaluation: Evaluation): string {
+  const locked = evaluation.accounts.flatMap((account) =>
+    account.integrations
+      .filter((state) => state.idp?.trusted === false)
+      .map(
+        (state) =>
+          `<li><b>${escape(state.integration.name)}</b> <code>${escape(state.integration.id)}</code> (${escape(account.account)}): the IdP (${escape(state.idp!.source)}) signs with certificate <code>${escape(state.idp!.signingFingerprint ?? "?")}</code>, which SendGrid does not hold enabled and valid. Nobody can log in through it.</li>`,
+      ),
+  );
+  if (locked.length === 0) return "";
+  return `<section class="lockout"><h2>Lockout: SSO logins are failing now</h2><ul>${locked.join("\n")}</ul></section>`;
+}
+
 function integrationRows(state: IntegrationState): string {
   const name = `${escape(state.integration.name)} <span class="muted"><code>${escape(state.integration.id)}</code></span>`;
   const disabled = state.integration.enabled ? "" : ` ${badge("disabled")}`;
-  const error = state.error
-    ? `<div class="err">${escape(state.error.reason)}: ${escape(state.error.message)}</div>`
-    : "";
+  const error =
+    (state.error
+      ? `<div class="err">${escape(state.error.reason)}: ${escape(state.error.message)}</div>`
+      : "") + idpLine(state);
   return `<tr class="integration"><td colspan="2">${name}${disabled}${error}</td>
 <td>${date(state.best?.notAfter ?? null)}</td><td>${timeLeft(state.best?.expiresInMs ?? null)}</td>
 <td>${state.validCount} valid</td><td>${badge(state.status)}</td></tr>
@@ -119,7 +150,14 @@ ${failures ? `<h2>Errors of the last scan</h2><table><thead><tr><th>Account</th>
 function rotationSection(journal: Journal | null): string {
   if (!journal) return "";
   const active = journal.rotations.filter((r) => ACTIVE_PHASES.has(r.phase));
-  if (active.length === 0 && journal.backoff.length === 0) return "";
+  const rollovers = journal.rollovers.filter((r) => ACTIVE_ROLLOVER_PHASES.has(r.phase));
+  if (active.length === 0 && rollovers.length === 0 && journal.backoff.length === 0) return "";
+  const rolloverRows = rollovers
+    .map(
+      (r) =>
+        `<tr><td>${escape(r.account)}</td><td><code>${escape(r.integrationId)}</code></td><td>${escape(r.source)}: ${escape(r.phase)}</td><td>${r.key ? `key <code>${escape(r.key.id)}</code>` : "being generated"} <span class="muted">(was <code>${escape(r.previousKeyId ?? "—")}</code>)</span></td><td>${date(r.startedAt)}</td><td>${date(r.key?.notAfter ?? null)}</td></tr>`,
+    )
+    .join("\n");
   const rows = active
     .map(
       (r) =>
@@ -134,6 +172,7 @@ function rotationSection(journal: Journal | null): string {
     .join("\n");
   return `<section><h2>Rotations</h2>
 ${rows ? `<table><thead><tr><th>Account</th><th>Integration</th><th>Step</th><th>New certificate</th><th>Started</th><th>Valid until</th></tr></thead><tbody>${rows}</tbody></table>` : ""}
+${rolloverRows ? `<h2>IdP key rollovers</h2><table><thead><tr><th>Account</th><th>Integration</th><th>Step</th><th>New key</th><th>Started</th><th>Valid until</th></tr></thead><tbody>${rolloverRows}</tbody></table>` : ""}
 ${backoff ? `<h2>Backing off after failures</h2><table><thead><tr><th>Account</th><th>Integration</th><th>Failures</th><th>Next attempt</th><th>Last error</th></tr></thead><tbody>${backoff}</tbody></table>` : ""}</section>`;
 }
 
@@ -151,7 +190,7 @@ function historySection(history: readonly HistoryEntry[]): string {
 export function renderStatusPage(input: StatusPageInput): string {
   const overall = input.evaluation?.status ?? "unknown";
   const body = input.evaluation
-    ? accountsSection(input.evaluation)
+    ? lockoutSection(input.evaluation) + accountsSection(input.evaluation)
     : `<section><p class="muted">Waiting for the first scan…</p></section>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

@@ -5,8 +5,8 @@
 import { open, readdir, stat } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { join } from "node:path";
-import type { Candidate, Rejection, ValidationContext } from "../certs/validate.js";
-import { isPrivateKeyLabel, pemLabels, validateCandidate } from "../certs/validate.js";
+import { isPrivateKeyLabel, pemLabels } from "../certs/validate.js";
+import type { Offer } from "../core/offer.js";
 import type { SourceInput, SourceNote } from "./types.js";
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
@@ -147,31 +147,16 @@ export async function readFileSource(
   return result;
 }
 
-function newestFirst(a: Candidate, b: Candidate): number {
-  const x = a.certificate;
-  const y = b.certificate;
-  return (
-    y.notAfter.getTime() - x.notAfter.getTime() ||
-    y.notBefore.getTime() - x.notBefore.getTime() ||
-    x.fingerprintSha256.localeCompare(y.fingerprintSha256)
-  );
-}
-
-/**
- * The newest candidate that passes validation (latest notAfter; ties: latest notBefore, then the smaller
- * fingerprint), with every rejection of the other inputs for the log.
- */
-export function selectFileCandidate(
-  result: { readonly inputs: readonly SourceInput[] },
-  context: ValidationContext,
-): { candidate: Candidate | null; rejections: Rejection[] } {
-  const candidates: Candidate[] = [];
-  const rejections: Rejection[] = [];
-  for (const input of result.inputs) {
-    const verdict = validateCandidate(input, context);
-    if (verdict.ok) candidates.push(verdict.candidate);
-    else rejections.push(...verdict.rejections);
-  }
-  candidates.sort(newestFirst);
-  return { candidate: candidates[0] ?? null, rejections };
+/** The file source as an Offer: the newest acceptable file wins when rotation is due. */
+export function fileOffer(result: Pick<FileSourceResult, "inputs" | "problems">): Offer {
+  return {
+    ok: true,
+    source: "file",
+    mode: "pick",
+    certificates: result.inputs.map((input) => ({ ...input, keyId: null })),
+    signing: { kind: "none" },
+    signer: null,
+    manage: null,
+    problems: result.problems,
+  };
 }

@@ -88,7 +88,7 @@ rotation:
       'rotation.enabled: expected true or false, got "yes"',
       'rotation.rotate_before: "120%" is out of range: a share of the lifetime must be 1% to 99%',
       "rotation.integrations[0].match: give exactly one of id, name",
-      'rotation.integrations[0].source.type: expected one of file, metadata, got "ftp"',
+      'rotation.integrations[0].source.type: expected one of file, metadata, okta, entra, got "ftp"',
     ]);
   });
 

@@ -113,7 +113,7 @@ describe("problems", () => {
       'log_level: expected one of trace, debug, info, warn, error, fatal, got "verbose"',
       'rotation.rotate_before: "120%" is out of range: a share of the lifetime must be 1% to 99%',
       "rotation.integrations[0].match: give exactly one of id, name",
-      'rotation.integrations[0].source.type: expected one of file, metadata, got "ftp"',
+      'rotation.integrations[0].source.type: expected one of file, metadata, okta, entra, got "ftp"',
       "rotation.enabeld: unknown key (did you mean enabled?)",
     ]);
   });
@@ -301,7 +301,13 @@ describe("resolved values", () => {
         {
           account: null,
           match: { name: "Entra" },
-          source: { type: "metadata", url: "https://idp.example/md.xml?x=1" },
+          source: {
+            type: "metadata",
+            url: "https://idp.example/md.xml?x=1",
+            entityId: null,
+            requireSignature: false,
+            signingCertificateFile: null,
+          },
           rotateBefore: { kind: "percent", percent: 33 },
           overlapMs: 0,
         },

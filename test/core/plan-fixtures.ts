@@ -3,11 +3,27 @@
 // decides anything the planner decides.
 
 import { parseCertificate } from "../../src/certs/parse.js";
-import type { RotateBefore, RotationConfig, RotationRule } from "../../src/config/types.js";
+import type {
+  EntraSource,
+  OktaSource,
+  RotateBefore,
+  RotationConfig,
+  RotationRule,
+  SecretSource,
+} from "../../src/config/types.js";
 import type { Inventory, ScannedCertificate, ScannedIntegration } from "../../src/core/inventory.js";
-import { EMPTY_JOURNAL, type Journal, type RotationRecord } from "../../src/core/journal.js";
+import {
+  EMPTY_JOURNAL,
+  type Journal,
+  type RolloverRecord,
+  type RotationRecord,
+} from "../../src/core/journal.js";
 import type { Integration } from "../../src/core/model.js";
-import type { Action, SourceOffer } from "../../src/core/plan.js";
+import type { IdpSourceType, Offer } from "../../src/core/offer.js";
+import type { Action } from "../../src/core/plan.js";
+import { fileOffer as fileSourceOffer } from "../../src/sources/file.js";
+import { idpFailure, idpOffer as idpSourceOffer } from "../../src/sources/idp-offer.js";
+import { metadataOffer as metadataSourceOffer } from "../../src/sources/metadata-offer.js";
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
@@ -110,18 +126,115 @@ export function rotationConfig(
 }
 
 export const FILE_SOURCE = { type: "file", path: "/certs" } as const;
-export const METADATA_SOURCE = { type: "metadata", url: "https://idp.example.test/metadata" } as const;
+export const METADATA_SOURCE = {
+  type: "metadata",
+  url: "https://idp.example.test/metadata",
+  entityId: null,
+  requireSignature: false,
+  signingCertificateFile: null,
+} as const;
 
-export function fileOffer(texts: readonly (string | { origin: string; text: string })[]): SourceOffer {
-  return {
-    type: "file",
+export function fileOffer(texts: readonly (string | { origin: string; text: string })[]): Offer {
+  return fileSourceOffer({
     inputs: texts.map((t, i) => (typeof t === "string" ? { origin: `/certs/${i}.pem`, text: t } : t)),
     problems: [],
-  };
+  });
 }
 
-export function metadataOffer(signing: readonly string[]): SourceOffer {
-  return { type: "metadata", result: { ok: true, signing: [...signing] } };
+/** `signer`: the document is signed, by the certificate with this fingerprint (pinned or from KeyInfo). */
+export function metadataOffer(
+  signing: readonly string[],
+  signer: { fingerprint: string; pinned: boolean } | null = null,
+): Offer {
+  return metadataSourceOffer({
+    ok: true,
+    signing: [...signing],
+    signature: signer
+      ? { kind: "valid", signerFingerprint: signer.fingerprint, pinned: signer.pinned }
+      : { kind: "none" },
+  });
+}
+
+// The planner never reads a secret: one that throws says so if it ever tries.
+const NO_SECRET: SecretSource = {
+  describe: () => "no secret in planner tests",
+  read: () => {
+    throw new Error("the planner must not read a secret");
+  },
+};
+
+export const OKTA_SOURCE: OktaSource = {
+  type: "okta",
+  orgUrl: "https://example.okta.test",
+  appId: "0oa-sendgrid",
+  apiToken: NO_SECRET,
+  manageKeys: false,
+  validityYears: 2,
+};
+
+export const ENTRA_SOURCE: EntraSource = {
+  type: "entra",
+  tenantId: "tenant",
+  clientId: "client",
+  clientSecret: NO_SECRET,
+  servicePrincipalId: "sp-sendgrid",
+  authorityUrl: "https://login.example.test",
+  graphUrl: "https://graph.example.test",
+  manageKeys: false,
+  validityYears: 2,
+};
+
+export const idpSource = (source: Exclude<IdpSourceType, "metadata">) =>
+  source === "okta" ? OKTA_SOURCE : ENTRA_SOURCE;
+
+/** One key an IdP holds: its id (Okta kid, Entra thumbprint) and its certificate. */
+export interface TestKey {
+  readonly id: string;
+  readonly pem: string;
+}
+
+/**
+ * What an okta or entra source offers for these keys, through the sources' own mapping. `manage`: the
+ * validity in years of `manage_keys: true`, null for read-only.
+ */
+export function idpOffer(
+  source: Exclude<IdpSourceType, "metadata">,
+  keys: readonly TestKey[],
+  activeKeyId: string | null,
+  manage: number | null = null,
+): Offer {
+  return idpSourceOffer(
+    { ...idpSource(source), manageKeys: manage !== null, validityYears: manage ?? 2 },
+    {
+      keys: keys.map((k) => ({ id: k.id, pem: k.pem, createdAt: null, expiresAt: null })),
+      activeKeyId,
+    },
+  );
+}
+
+/** The offer of an IdP that could not be read. */
+export function failedIdpOffer(source: Exclude<IdpSourceType, "metadata">, message: string): Offer {
+  return idpFailure(idpSource(source), new Error(message));
+}
+
+export function rolloverRecord(
+  fields: Pick<RolloverRecord, "integrationId" | "phase"> & Partial<RolloverRecord>,
+): RolloverRecord {
+  return {
+    id: `main/${fields.integrationId}/rollover`,
+    account: "main",
+    source: "okta",
+    intent: null,
+    key: null,
+    previousKeyId: null,
+    replaces: [],
+    startedAt: new Date(0),
+    activatedAt: null,
+    confirmedAt: null,
+    retiredAt: null,
+    note: null,
+    ...fields,
+  };
 }
 
 export function rotationRecord(
@@ -154,6 +267,10 @@ export function summary(actions: readonly Action[]): string[] {
   return actions.map((a) =>
     a.kind === "upload"
       ? `upload ${a.integrationId} ${a.rotation.fingerprint.slice(0, 8)}`
-      : `${a.kind} ${a.integrationId} ${a.certificateId}`,
+      : a.kind === "generate"
+        ? `generate ${a.integrationId} new`
+        : "keyId" in a
+          ? `${a.kind} ${a.integrationId} ${a.keyId}`
+          : `${a.kind} ${a.integrationId} ${a.certificateId}`,
   );
 }

@@ -22,7 +22,11 @@ import {
   type UnpublishedRecord,
 } from "../../src/core/journal.js";
 import type { Integration } from "../../src/core/model.js";
-import { matchRule, plan, type Action, type Plan, type SourceOffer } from "../../src/core/plan.js";
+import type { Offer } from "../../src/core/offer.js";
+import { plan, type Action, type Plan } from "../../src/core/plan.js";
+import { matchRule } from "../../src/core/rules.js";
+import { fileOffer } from "../../src/sources/file.js";
+import { metadataOffer } from "../../src/sources/metadata-offer.js";
 import { makeCert } from "../helpers/make-cert.js";
 import { DAY, HOUR, certificate, integrationRecord, inventoryOf, rotationConfig } from "./plan-fixtures.js";
 
@@ -263,7 +267,7 @@ interface World {
   readonly model: ModelAccount[];
   readonly journal: Journal;
   readonly rotation: RotationConfig;
-  readonly offers: Map<number, SourceOffer>;
+  readonly offers: Map<number, Offer>;
   readonly omitEnabledOnUpload: boolean;
   nextId: number;
 }
@@ -280,27 +284,26 @@ function isUsableNow(cert: ModelCert, now: Date): boolean {
   return parsed.certificate.notBefore.getTime() <= t && t < parsed.certificate.notAfter.getTime();
 }
 
-function offerOf(spec: OfferSpec): SourceOffer {
+function offerOf(spec: OfferSpec): Offer {
   if (spec.type === "file") {
-    return {
-      type: "file",
+    return fileOffer({
       inputs: [
         ...spec.pool.map((p) => ({ origin: `/certs/pool-${p}.pem`, text: pool[p]!.pem })),
         ...spec.invalid.map((n) => ({ origin: `/certs/invalid-${n}.pem`, text: invalidTexts[n]! })),
       ],
       problems: spec.problem ? [{ origin: "/certs/unreadable.pem", message: "permission denied" }] : [],
-    };
+    });
   }
   return spec.ok
-    ? { type: "metadata", result: { ok: true, signing: spec.pool.map((p) => pool[p]!.pem) } }
-    : { type: "metadata", result: { ok: false, message: "metadata fetch failed: HTTP 500" } };
+    ? metadataOffer({ ok: true, signing: spec.pool.map((p) => pool[p]!.pem), signature: { kind: "none" } })
+    : metadataOffer({ ok: false, reason: "fetch_failed", message: "metadata fetch failed: HTTP 500" });
 }
 
 function buildWorld(spec: WorldSpec): World {
   const now = new Date(T0.getTime() + spec.nowOffsetH * HOUR);
   let nextId = 1000;
   const rules: RotationRule[] = [];
-  const offers = new Map<number, SourceOffer>();
+  const offers = new Map<number, Offer>();
   const accounts = spec.accounts.map((accountSpec, a) => {
     const account = `acct${a}`;
     const integrations = accountSpec.integrations.map((s, i): ModelIntegration => {
@@ -315,7 +318,13 @@ function buildWorld(spec: WorldSpec): World {
           source:
             s.rule.source === "file"
               ? { type: "file", path: "/certs" }
-              : { type: "metadata", url: "https://idp.example.test/metadata" },
+              : {
+                  type: "metadata",
+                  url: "https://idp.example.test/metadata",
+                  entityId: null,
+                  requireSignature: false,
+                  signingCertificateFile: null,
+                },
           rotateBefore: s.rule.rotateBefore,
           overlapMs: s.rule.overlapMs,
         });
@@ -425,7 +434,7 @@ function buildWorld(spec: WorldSpec): World {
   return {
     now,
     model: accounts,
-    journal: { rotations, disabled, unpublished, backoff, inProgress: null },
+    journal: { rotations, rollovers: [], disabled, unpublished, backoff, inProgress: null },
     rotation: rotationConfig(rules, {
       deleteDisabledAfterMs: spec.deleteDisabledAfterMs,
       maxRotationsPerCycle: spec.maxRotationsPerCycle,
@@ -522,6 +531,8 @@ function apply(world: World, journal: Journal, action: Action): Journal {
       );
       return withSuccess({ ...journal, disabled }, target);
     }
+    default:
+      throw new Error(`no IdP in this model, yet the plan holds a ${action.kind}`);
   }
 }
 

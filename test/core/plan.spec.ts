@@ -13,7 +13,10 @@ import {
   type Journal,
   type RotationRecord,
 } from "../../src/core/journal.js";
-import { isDue, plan, type Plan, type PlanInput, type SourceOffer } from "../../src/core/plan.js";
+import type { Offer } from "../../src/core/offer.js";
+import { isDue, plan, type Plan, type PlanInput } from "../../src/core/plan.js";
+import { fileOffer as fileSourceOffer } from "../../src/sources/file.js";
+import { metadataOffer as metadataSourceOffer } from "../../src/sources/metadata-offer.js";
 import { planRollback } from "../../src/core/rollback.js";
 import { evaluate } from "../../src/core/status.js";
 import { NO_OVERRIDES, type Inventory } from "../../src/core/inventory.js";
@@ -43,7 +46,7 @@ const cert = (cn: string, fromDays: number, toDays: number): Promise<GeneratedCe
 function planFor(
   scanned: Inventory,
   rotation: RotationConfig,
-  offer: SourceOffer | null,
+  offer: Offer | null,
   journal: Journal = EMPTY_JOURNAL,
   extra: Partial<PlanInput> = {},
 ): Plan {
@@ -76,7 +79,8 @@ describe("when a rotation is due", () => {
     const scanned = singleAccount([scannedIntegration("1", [certificate("10", "1", current.pem)])], NOW);
     const state = evaluate(scanned, { warningMs: 0, criticalMs: 0 }, NO_OVERRIDES, NOW).accounts[0]!
       .integrations[0]!;
-    expect(isDue(state.best, rotateBefore, NOW)).toBe(due);
+    const best = state.best && { notBefore: state.best.parsed.notBefore, notAfter: state.best.notAfter };
+    expect(isDue(best, rotateBefore, NOW)).toBe(due);
 
     const planned = planFor(scanned, fileRule({ rotateBefore }), fileOffer([next.pem]));
     expect(summary(planned.actions)).toEqual(due ? [`upload 1 ${next.fingerprintSha256.slice(0, 8)}`] : []);
@@ -158,11 +162,10 @@ describe("when a rotation is due", () => {
   test("due and the source is empty or unreadable: warnings, no upload", async () => {
     const current = await cert("current", -300, 5);
     const scanned = singleAccount([scannedIntegration("1", [certificate("10", "1", current.pem)])], NOW);
-    const offer: SourceOffer = {
-      type: "file",
+    const offer: Offer = fileSourceOffer({
       inputs: [],
       problems: [{ origin: "/certs", message: "no such file or directory (or a broken symbolic link)" }],
-    };
+    });
     const planned = planFor(scanned, fileRule(), offer);
     expect(planned.actions).toEqual([]);
     expect(planned.notes.map((n) => [n.level, n.message])).toEqual([
@@ -188,7 +191,7 @@ describe("when a rotation is due", () => {
       NOW,
     );
     const rotation = rotationConfig([rule({ id: "1" }, FILE_SOURCE), rule({ id: "2" }, FILE_SOURCE)]);
-    const offers = new Map<number, SourceOffer>([
+    const offers = new Map<number, Offer>([
       [0, fileOffer([next.pem])],
       [1, fileOffer([next.pem])],
     ]);
@@ -583,13 +586,13 @@ describe("metadata sources mirror the IdP", () => {
     const planned = planFor(
       scanned,
       metadataRule(),
-      { type: "metadata", result: { ok: false, message } },
+      metadataSourceOffer({ ok: false, reason: "fetch_failed", message }),
       journal,
     );
     expect(planned.actions).toEqual([]);
     expect(planned.journal.unpublished).toEqual(journal.unpublished);
     expect(planned.notes).toMatchObject([
-      { level: "warn", message: `metadata: ${message}; changing nothing` },
+      { level: "warn", message: `metadata: ${message}; no rotation step this cycle` },
     ]);
   });
 });
@@ -788,7 +791,7 @@ describe("planRollback()", () => {
     const planned = planRollback(scanned, journal, "main", "1", NOW);
     expect(planned.ok).toBe(true);
     if (!planned.ok) return;
-    expect(planned.rotation.id).toBe(record.id);
+    expect(planned.undo).toEqual({ kind: "rotation", rotation: record });
     expect(summary(planned.actions)).toEqual(["enable 1 10", "disable 1 11"]);
   });
 

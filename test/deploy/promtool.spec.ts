@@ -31,6 +31,10 @@ const ALERTS = [
   "SendGridSSOScanFailing",
   "SendGridSSONoRecentSuccessfulScan",
   "SendGridSSORotationFailing",
+  "SendGridSSOIdPSigningCertificateUntrusted",
+  "SendGridSSOIdPUnreadable",
+  "SendGridSSOIdPSigningCertificateExpiring",
+  "SendGridSSOIdPRolloverFailing",
   "SendGridSSOExporterAbsent",
 ];
 
@@ -87,7 +91,7 @@ describe("alert rules", () => {
   });
 
   it("names the integration and the time left in every integration alert", () => {
-    for (const alert of alerts.filter((rule) => /Certificate|Integration|Rotation/.test(rule.alert))) {
+    for (const alert of alerts.filter((rule) => /Certificate|Integration|Rotation|IdP/.test(rule.alert))) {
       expect(alert.annotations?.summary, alert.alert).toContain("{{ $labels.integration_name }}");
       expect(alert.annotations?.description, alert.alert).toContain("{{ $labels.integration_name }}");
     }

@@ -14,9 +14,17 @@ export const INTEGRATION_KEYS = [
   "enabled",
   "error",
   "id",
+  "idp",
   "name",
   "status",
   "valid_certificates",
+];
+export const IDP_KEYS = [
+  "error",
+  "signing_certificate_trusted",
+  "signing_fingerprint_sha256",
+  "signing_not_after",
+  "source",
 ];
 export const CERTIFICATE_KEYS = [
   "enabled",
@@ -78,6 +86,14 @@ function expectIntegration(value: unknown): void {
   expect(Number.isInteger(integration.valid_certificates)).toBe(true);
   if (integration.error !== null) expect(integration.error).toMatch(/^[a-z_0-9]+: ./);
   expect(Array.isArray(integration.certificates)).toBe(true);
+  if (integration.idp !== null) {
+    const idp = expectKeys(integration.idp, IDP_KEYS);
+    expect(["metadata", "okta", "entra"]).toContain(idp.source);
+    expect([true, false, null]).toContain(idp.signing_certificate_trusted);
+    expectIso(idp.signing_not_after, true);
+    // Unknown only with a reason; known only without one.
+    expect(idp.error === null).toBe(idp.signing_certificate_trusted !== null);
+  }
   (integration.certificates as unknown[]).forEach(expectCertificate);
 }
 

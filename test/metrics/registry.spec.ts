@@ -113,6 +113,11 @@ describe("Metrics: certificate and integration series from the snapshot", () => 
       sendgrid_sso_integration_info: "gauge",
       sendgrid_sso_integration_best_not_after_timestamp_seconds: "gauge",
       sendgrid_sso_integration_valid_certificates: "gauge",
+      sendgrid_sso_idp_signing_certificate_trusted: "gauge",
+      sendgrid_sso_idp_signing_certificate_not_after_timestamp_seconds: "gauge",
+      sendgrid_sso_idp_up: "gauge",
+      sendgrid_sso_idp_read_errors_total: "counter",
+      sendgrid_sso_idp_api_requests_total: "counter",
       sendgrid_sso_scrape_success: "gauge",
       sendgrid_sso_last_scrape_timestamp_seconds: "gauge",
       sendgrid_sso_last_success_timestamp_seconds: "gauge",
@@ -412,19 +417,19 @@ describe("Metrics: counters and build info", () => {
   it("counts rotations by result and keeps the last success time; backoff comes and goes", async () => {
     const metrics = metricsOver(new Snapshot());
     const at = new Date("2030-01-01T01:00:00Z");
-    metrics.rotation("main", "okta-id", "success", at);
-    metrics.rotation("main", "okta-id", "failure", new Date("2030-01-01T02:00:00Z"));
-    metrics.rotation("main", "okta-id", "skipped", new Date("2030-01-01T03:00:00Z"));
+    metrics.rotation("main", "okta-id", "verify", "success", at);
+    metrics.rotation("main", "okta-id", "activate", "failure", new Date("2030-01-01T02:00:00Z"));
+    metrics.rotation("main", "okta-id", "upload", "skipped", new Date("2030-01-01T03:00:00Z"));
     metrics.rotationBackoffUntil("main", "duo-id", new Date("2030-01-02T00:00:00Z"));
     const exposition = await scrape(metrics);
     expect(
       exposition
         .samples("sendgrid_sso_rotations_total")
-        .map((s) => [s.labels.integration_id, s.labels.result, s.value]),
+        .map((s) => [s.labels.integration_id, s.labels.step, s.labels.result, s.value]),
     ).toEqual([
-      ["okta-id", "success", 1],
-      ["okta-id", "failure", 1],
-      ["okta-id", "skipped", 1],
+      ["okta-id", "verify", "success", 1],
+      ["okta-id", "activate", "failure", 1],
+      ["okta-id", "upload", "skipped", 1],
     ]);
     expect(exposition.samples("sendgrid_sso_rotation_last_success_timestamp_seconds")).toEqual([
       {

@@ -9,6 +9,7 @@ import bcrypt from "bcryptjs";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadConfig, type LoadResult } from "../../src/config/load.js";
+import { makeCert } from "../helpers/make-cert.js";
 import { createWorkspace, type Workspace } from "../helpers/workspace.js";
 
 const EXAMPLE_FILE = resolve(import.meta.dirname, "../../config/config.example.yaml");
@@ -53,8 +54,59 @@ function validDocument(): Document {
           rotate_before: "33%",
           overlap: "48h",
         },
-        { match: { name: "Entra" }, source: { type: "metadata", url: "https://idp.example/metadata.xml" } },
+        {
+          match: { name: "Entra" },
+          source: {
+            type: "metadata",
+            url: "https://idp.example/metadata.xml",
+            entity_id: "https://idp.example/idp",
+            require_signature: true,
+            signing_certificate_file: "./signer.pem",
+          },
+        },
         { match: { id: "42" }, source: { type: "file", path: "./certs/other" } },
+        {
+          match: { name: "OktaApi" },
+          source: {
+            type: "okta",
+            org_url: "https://example.okta.com",
+            app_id: "0oa1b2c3d4e5f6g7h8i9",
+            api_token_env: "OKTA_API_TOKEN",
+            manage_keys: false,
+            validity_years: 2,
+          },
+        },
+        {
+          match: { name: "OktaFile" },
+          source: {
+            type: "okta",
+            org_url: "https://example.okta.com",
+            app_id: "a",
+            api_token_file: "./token",
+          },
+        },
+        {
+          match: { name: "EntraApi" },
+          source: {
+            type: "entra",
+            tenant_id: "00000000-0000-0000-0000-000000000000",
+            client_id: "11111111-1111-1111-1111-111111111111",
+            client_secret_env: "ENTRA_CLIENT_SECRET",
+            service_principal_id: "22222222-2222-2222-2222-222222222222",
+            authority_url: "https://login.microsoftonline.com",
+            graph_url: "https://graph.microsoft.com",
+          },
+        },
+        {
+          match: { name: "EntraFile" },
+          source: {
+            type: "entra",
+            tenant_id: "t",
+            client_id: "c",
+            client_secret_file: "./token",
+            service_principal_id: "s",
+          },
+        },
       ],
     },
   };
@@ -110,7 +162,23 @@ const CASES: Readonly<Record<string, Case>> = {
   "rotation.integrations[].source": { value: "file" },
   "rotation.integrations[].source.type": { value: "ftp" },
   "rotation.integrations[].source.path": { value: [] },
-  "rotation.integrations[].source.url": { value: "not a url" },
+  "rotation.integrations[].source.url": { value: "http://idp.example/metadata.xml" },
+  "rotation.integrations[].source.entity_id": { value: [] },
+  "rotation.integrations[].source.require_signature": { value: "maybe" },
+  "rotation.integrations[].source.signing_certificate_file": { value: "./no-such-signer.pem" },
+  "rotation.integrations[].source.org_url": { value: "http://example.okta.com" },
+  "rotation.integrations[].source.app_id": { value: "apps/../users" },
+  "rotation.integrations[].source.api_token_env": { value: "not a variable!" },
+  "rotation.integrations[].source.api_token_file": { value: "./no-such-token" },
+  "rotation.integrations[].source.manage_keys": { value: "maybe" },
+  "rotation.integrations[].source.validity_years": { value: 11 },
+  "rotation.integrations[].source.tenant_id": { value: "a/b" },
+  "rotation.integrations[].source.client_id": { value: [] },
+  "rotation.integrations[].source.client_secret_env": { value: "not a variable!" },
+  "rotation.integrations[].source.client_secret_file": { value: "./no-such-secret" },
+  "rotation.integrations[].source.service_principal_id": { value: ".." },
+  "rotation.integrations[].source.authority_url": { value: "http://login.example.com" },
+  "rotation.integrations[].source.graph_url": { value: "ftp://graph.example.com" },
   "rotation.integrations[].account": { value: "no such account!" },
   "rotation.integrations[].rotate_before": { value: "0%" },
   "rotation.integrations[].overlap": { value: "1y" },
@@ -153,9 +221,10 @@ let workspace: Workspace;
 let valid: Document;
 let concrete: Map<string, Segment[]>;
 
-beforeAll(() => {
+beforeAll(async () => {
   workspace = createWorkspace();
   for (const file of ["tls.crt", "tls.key", "token", "api-key"]) workspace.write(file, "not empty\n");
+  workspace.write("signer.pem", (await makeCert({ cn: "metadata-signer" })).pem);
   valid = validDocument();
   concrete = new Map();
   for (const path of keyPaths(valid)) if (!concrete.has(general(path))) concrete.set(general(path), path);
@@ -167,7 +236,16 @@ afterAll(() => {
 
 function load(doc: Document, env: Record<string, string> = {}): LoadResult {
   const file = workspace.write("config.yaml", stringify(doc));
-  return loadConfig({ file, env: { SENDGRID_API_KEY: KEY, ...env }, cwd: workspace.root });
+  return loadConfig({
+    file,
+    env: {
+      SENDGRID_API_KEY: KEY,
+      OKTA_API_TOKEN: "okta-test-token",
+      ENTRA_CLIENT_SECRET: "entra-test-secret",
+      ...env,
+    },
+    cwd: workspace.root,
+  });
 }
 
 function problems(result: LoadResult): readonly string[] {

@@ -11,6 +11,7 @@ import type { Daemon } from "../../src/daemon.js";
 import { LockHeldError, LockLostError } from "../../src/rotation/errors.js";
 import { LOCK_LEASE_MS } from "../../src/rotation/lock.js";
 import { openRotation } from "../../src/rotation/setup.js";
+import { sourcesFor } from "../../src/sources/registry.js";
 import { targetsFor } from "../../src/scan/targets.js";
 import { eventually } from "../rotation/bench.js";
 import { openDueWorld, type DueWorld } from "./world.js";
@@ -108,9 +109,11 @@ describe("the lease", () => {
     const w = await open();
     const config = w.bench.loadConfig(w.configFile);
     const { targets, close } = targetsFor(config);
+    const sources = sourcesFor(config);
     const handle = await openRotation({
       config,
       targets,
+      sources,
       logger: w.bench.logs.logger(),
       clock: w.bench.clock,
       lock: true,
@@ -129,6 +132,7 @@ describe("the lease", () => {
       await expect(handle.assertLock()).rejects.toBeInstanceOf(LockLostError);
     } finally {
       await handle.close();
+      await sources.close();
       await close();
     }
   });

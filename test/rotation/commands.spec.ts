@@ -114,6 +114,7 @@ describe("plan", () => {
         integration_name: "Entra ID",
         certificate_id: null,
         fingerprint_sha256: s.next.fingerprintSha256,
+        idp_key_id: null,
         reason: document.actions[0]?.reason,
       },
     ]);

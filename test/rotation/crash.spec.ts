@@ -6,12 +6,10 @@
 // certificate; at the end the rotation completed with exactly one copy, nothing was disabled before the
 // overlap, and the emulator's history shows the integration never without a usable certificate.
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { stringify } from "yaml";
 import { seededRandom } from "../../src/emulator/faults.js";
@@ -20,7 +18,17 @@ import { journalStore } from "../../src/rotation/journal-file.js";
 import { makeCert } from "../helpers/make-cert.js";
 import { TEST_API_KEY, startTestEmulator } from "../helpers/start-emulator.js";
 import { fewestUsable } from "./bench.js";
-import { buildSources } from "./children.js";
+import {
+  KillTrace,
+  buildCli,
+  journalOnDisk,
+  kill,
+  killChildren,
+  runSeeds,
+  startRun as startChild,
+  until,
+  type Running,
+} from "./crash-harness.js";
 
 const INTEGRATION = "int-okta";
 const CERTIFICATE_PATH = /^\/v3\/sso\/certificates\/\d+$/;
@@ -31,88 +39,32 @@ let cli = "";
 
 beforeAll(async () => {
   buildDir = await mkdtemp(join(tmpdir(), "crash-build-"));
-  const built = await buildSources(buildDir);
-  // The version is read from the package.json beside the built tree.
-  await copyFile(
-    fileURLToPath(new URL("../../package.json", import.meta.url)),
-    join(buildDir, "package.json"),
-  );
-  cli = join(built, "cli.js");
+  cli = await buildCli(buildDir);
 }, 120_000);
 
 afterAll(async () => {
   if (buildDir) await rm(buildDir, { recursive: true, force: true });
 });
 
-interface Running {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-}
-
-const children = new Set<ChildProcess>();
 let emulator: Emulator | null = null;
 let workDir = "";
 
 afterEach(async () => {
-  for (const child of children) child.kill("SIGKILL");
-  children.clear();
+  killChildren();
   await emulator?.close();
   emulator = null;
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
-function startRun(configFile: string): Running {
-  const child = spawn(process.execPath, [cli, "run", "--config", configFile], {
-    env: { PATH: process.env.PATH ?? "", SENDGRID_API_KEY: TEST_API_KEY },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.add(child);
-  let output = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on("exit", (code) => {
-      children.delete(child);
-      resolve(code);
-    }),
-  );
-  return { child, output: () => output, exited };
-}
-
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  running?: Running,
-): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}${running ? `; child output:\n${running.output()}` : ""}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-async function kill(running: Running): Promise<void> {
-  running.child.kill("SIGKILL");
-  await running.exited;
-}
+const startRun = (configFile: string): Running =>
+  startChild(cli, configFile, { SENDGRID_API_KEY: TEST_API_KEY });
 
 interface JournalOnDisk {
   readonly rotations: { phase: string; certificateId: string | null }[];
   readonly inProgress: { action: string; startedAt: string } | null;
 }
 
-async function journal(stateDir: string): Promise<JournalOnDisk | null> {
-  try {
-    const text = await readFile(join(stateDir, "journal.json"), "utf8");
-    return (JSON.parse(text) as { data: JournalOnDisk }).data;
-  } catch {
-    return null;
-  }
-}
+const journal = (stateDir: string) => journalOnDisk<JournalOnDisk>(stateDir);
 
 interface RotationWorld {
   readonly stateDir: string;
@@ -275,7 +227,7 @@ async function crashRun(seed: number): Promise<void> {
   const random = seededRandom(seed);
   const em = await startTestEmulator({ seedRandom: seed });
   const dir = await mkdtemp(join(tmpdir(), `crash-${seed}-`));
-  const trace: string[] = [];
+  const trace = new KillTrace();
   let running: Running | null = null;
   try {
     const latencyMs = 20 + Math.floor(random() * 60);
@@ -306,7 +258,7 @@ async function crashRun(seed: number): Promise<void> {
       await sleep(delay);
       const step = (await journal(stateDir))?.inProgress?.action ?? "none";
       killedAt.set(step, (killedAt.get(step) ?? 0) + 1);
-      trace.push(
+      trace.add(
         `kill ${k} ${aim ? `aimed at ${aim}` : "at a moment"}, +${delay} ms of ${latencyMs} ms latency (step on disk: ${step})`,
       );
       await kill(run);
@@ -331,15 +283,9 @@ async function crashRun(seed: number): Promise<void> {
     ]);
     expect(fewestUsable(em, INTEGRATION, new Date())).toBe(1);
   } catch (error) {
-    const output = running ? `\nlast child's output:\n${running.output()}` : "";
-    throw new Error(
-      `crash run with seed ${seed} failed (replay: CRASH_SEED=${seed} CRASH_RUNS=1); ${trace.join("; ")}: ${
-        error instanceof Error ? error.message : String(error)
-      }${output}`,
-      { cause: error },
-    );
+    throw trace.failure(seed, `CRASH_SEED=${seed} CRASH_RUNS=1`, error, running);
   } finally {
-    if (running && running.child.exitCode === null && running.child.signalCode === null) await kill(running);
+    if (running) await kill(running);
     await em.close();
     await rm(dir, { recursive: true, force: true });
   }
@@ -348,13 +294,7 @@ async function crashRun(seed: number): Promise<void> {
 describe("rotations killed with SIGKILL at seeded random moments", () => {
   test(`${CRASH_RUNS} runs from seed ${CRASH_SEED}: the journal always loads, one copy, never locked out`, async () => {
     const seeds = Array.from({ length: CRASH_RUNS }, (_, i) => CRASH_SEED + i);
-    const failures: string[] = [];
-    const worker = async () => {
-      for (let seed = seeds.shift(); seed !== undefined; seed = seeds.shift()) {
-        await crashRun(seed).catch((error: unknown) => failures.push((error as Error).message));
-      }
-    };
-    await Promise.all(Array.from({ length: PARALLEL_RUNS }, worker));
+    const failures = await runSeeds(seeds, PARALLEL_RUNS, crashRun);
     console.info(`crash runs from seed ${CRASH_SEED}: kills by step`, Object.fromEntries(killedAt));
     expect(failures).toEqual([]);
   }, 600_000);

@@ -138,7 +138,7 @@ describe("500s while disabling", () => {
     const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
     expect(metrics).toMatch(
       new RegExp(
-        `^sendgrid_sso_rotations_total\\{account="main",integration_id="${INTEGRATION}",result="failure"\\} 1$`,
+        `^sendgrid_sso_rotations_total\\{account="main",integration_id="${INTEGRATION}",step="disable",result="failure"\\} 1$`,
         "m",
       ),
     );

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { generateCsr } from "../../src/certs/generate.js";
 import { EMPTY_JOURNAL } from "../../src/core/journal.js";
 import { plan } from "../../src/core/plan.js";
-import { readOffer } from "../../src/rotation/offers.js";
+import { fileOffer, readFileSource } from "../../src/sources/file.js";
 import { makeCert } from "../helpers/make-cert.js";
 import {
   certificate,
@@ -40,7 +40,7 @@ async function planWith(file: string, text: string, disabled: readonly string[] 
   const current = await makeCert({ cn: "current", now: NOW, fromDays: -300, toDays: 5 });
   const source = { type: "file", path: dir } as const;
   const rotation = rotationConfig([rule({ id: "1" }, source)]);
-  const offer = await readOffer(rotation.integrations[0]!, 5_000);
+  const offer = fileOffer(await readFileSource(dir));
   const certificates = [
     certificate("10", "1", current.pem),
     ...disabled.map((pem, i) => certificate(String(11 + i), "1", pem, false)),

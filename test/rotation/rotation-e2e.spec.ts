@@ -133,8 +133,14 @@ describe("a certificate expiring in 5 days, a replacement in a file source", () 
 
     const metrics = await scrape(s.daemon);
     expect(
-      metrics.samples("sendgrid_sso_rotations_total", { integration_id: INTEGRATION, result: "success" }),
-    ).toMatchObject([{ value: 1 }]);
+      metrics
+        .samples("sendgrid_sso_rotations_total", { integration_id: INTEGRATION, result: "success" })
+        .map((sample) => [sample.labels.step, sample.value]),
+    ).toEqual([
+      ["upload", 1],
+      ["verify", 1],
+      ["disable", 1],
+    ]);
     expect(metrics.samples("sendgrid_sso_rotations_total", { result: "failure" })).toEqual([]);
     expect(
       metrics.samples("sendgrid_sso_rotation_last_success_timestamp_seconds", {
@@ -222,7 +228,9 @@ describe("a certificate expiring in 5 days, a replacement in a file source", () 
     expect(s.bench.logs.matching("info", /^dry run: would upload: /).length).toBeGreaterThan(0);
     const metrics = await scrape(s.daemon);
     expect(metrics.samples("sendgrid_sso_rotations_total", { result: "success" })).toEqual([]);
-    expect(metrics.samples("sendgrid_sso_rotations_total", { result: "skipped" }).length).toBe(1);
+    expect(
+      metrics.samples("sendgrid_sso_rotations_total", { result: "skipped" }).map((sample) => sample.labels.step),
+    ).toEqual(["upload"]);
     expect(s.daemon.rotation.rotator.current.rotations).toEqual([]);
   });
 

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { ValidationContext } from "../../src/certs/validate.js";
-import { readFileSource, selectFileCandidate } from "../../src/sources/file.js";
+import { selectNewestCandidate } from "../../src/certs/validate.js";
+import { readFileSource } from "../../src/sources/file.js";
 import { makeCert } from "../helpers/make-cert.js";
 
 const NOW = new Date("2025-06-01T12:00:00Z");
@@ -42,7 +43,7 @@ describe("readFileSource", () => {
         join(dir, name),
       ),
     );
-    const { candidate, rejections } = selectFileCandidate(result, context());
+    const { candidate, rejections } = selectNewestCandidate(result.inputs, context());
     expect(candidate?.certificate.fingerprintSha256).toBe(newest.fingerprintSha256);
     expect(candidate?.origin).toBe(join(dir, "b-newest.crt"));
     expect(candidate?.pem).toBe(newest.pem);
@@ -60,11 +61,11 @@ describe("readFileSource", () => {
     const only = await makeCert({ now: NOW, toDays: 100 });
     await writeFile(join(dir, "tls.crt"), only.pem);
     const result = await readFileSource(dir);
-    const outlive = selectFileCandidate(result, context({ mustOutlive: new Date("2026-01-01T00:00:00Z") }));
+    const outlive = selectNewestCandidate(result.inputs, context({ mustOutlive: new Date("2026-01-01T00:00:00Z") }));
     expect(outlive.candidate).toBeNull();
     expect(outlive.rejections.map((rejection) => rejection.code)).toEqual(["does_not_outlive"]);
-    const present = selectFileCandidate(
-      result,
+    const present = selectNewestCandidate(
+      result.inputs,
       context({ presentFingerprints: new Set([only.fingerprintSha256]) }),
     );
     expect(present.candidate).toBeNull();
@@ -76,7 +77,7 @@ describe("readFileSource", () => {
     const lateStart = await makeCert({ cn: "late", now: NOW, fromDays: -1, toDays: 300 });
     await writeFile(join(dir, "1.pem"), lateStart.pem);
     await writeFile(join(dir, "2.pem"), earlyStart.pem);
-    const { candidate } = selectFileCandidate(await readFileSource(dir), context());
+    const { candidate } = selectNewestCandidate((await readFileSource(dir)).inputs, context());
     expect(candidate?.certificate.fingerprintSha256).toBe(lateStart.fingerprintSha256);
   });
 
@@ -132,7 +133,7 @@ describe("readFileSource", () => {
     await writeFile(file, cert.pem);
     const result = await readFileSource(file);
     expect(result).toEqual({ inputs: [{ origin: file, text: cert.pem }], problems: [], ignored: [] });
-    expect(selectFileCandidate(result, context()).candidate?.origin).toBe(file);
+    expect(selectNewestCandidate(result.inputs, context()).candidate?.origin).toBe(file);
   });
 
   test("a chain in one file is one input, and the leaf is the candidate", async () => {
@@ -141,7 +142,7 @@ describe("readFileSource", () => {
     await writeFile(join(dir, "tls.crt"), leaf.pem + ca.pem);
     const result = await readFileSource(dir);
     expect(result.inputs).toHaveLength(1);
-    expect(selectFileCandidate(result, context()).candidate?.pem).toBe(leaf.pem);
+    expect(selectNewestCandidate(result.inputs, context()).candidate?.pem).toBe(leaf.pem);
   });
 
   test("a missing path is a problem, not an exception", async () => {
@@ -151,7 +152,7 @@ describe("readFileSource", () => {
     expect(result.problems).toEqual([
       { origin: missing, message: "no such file or directory (or a broken symbolic link)" },
     ]);
-    expect(selectFileCandidate(result, context())).toEqual({ candidate: null, rejections: [] });
+    expect(selectNewestCandidate(result.inputs, context())).toEqual({ candidate: null, rejections: [] });
   });
 
   test("a file over the cap is reported and not read; the other files still count", async () => {
@@ -199,7 +200,7 @@ describe("readFileSource", () => {
       join(dir, "broken.pem"),
       "-----BEGIN CERTIFICATE-----\n%%%%\n-----END CERTIFICATE-----\n",
     );
-    const { candidate, rejections } = selectFileCandidate(await readFileSource(dir), context());
+    const { candidate, rejections } = selectNewestCandidate((await readFileSource(dir)).inputs, context());
     expect(candidate).toBeNull();
     expect(rejections.map((rejection) => rejection.code)).toEqual(["bad_pem", "csr"]);
   });

@@ -8,6 +8,7 @@ import { validateCandidate } from "../../src/certs/validate.js";
 import { parseMetadata, type MetadataResult } from "../../src/sources/metadata.js";
 import { makeCert } from "../helpers/make-cert.js";
 import { adfsMetadata, base64Of, duoMetadata, entraMetadata, oktaMetadata } from "./metadata-fixtures.js";
+import { signMetadata } from "./metadata-signing.js";
 
 const NOW = new Date("2025-06-01T12:00:00Z");
 
@@ -15,8 +16,10 @@ let current: GeneratedCertificate;
 let next: GeneratedCertificate;
 let encryption: GeneratedCertificate;
 let other: GeneratedCertificate;
+let metadataSigner: GeneratedCertificate;
 
 beforeAll(async () => {
+  metadataSigner = await makeCert({ cn: "sts-metadata-signer", now: NOW, key: { kind: "rsa", bits: 2048 } });
   current = await makeCert({
     cn: "idp-signing-2024",
     now: NOW,
@@ -54,14 +57,19 @@ describe("parseMetadata reads the signing certificates of", () => {
     expect(fingerprints(pems)).toEqual([current.fingerprintSha256]);
   });
 
-  test("Entra ID, with its BOM, ignoring the Signature and RoleDescriptor keys", () => {
-    const xml = entraMetadata([base64Of(current)], base64Of(other));
+  test("Entra ID, signed, with its BOM, ignoring the Signature's and RoleDescriptors' keys", () => {
+    const xml = `\uFEFF${signMetadata(entraMetadata([base64Of(current)], base64Of(other)), metadataSigner)}`;
     expect(xml.charCodeAt(0)).toBe(0xfeff);
-    expect(signing(parseMetadata(xml))).toEqual([current.pem]);
+    const result = parseMetadata(xml);
+    expect(signing(result)).toEqual([current.pem]);
+    expect(result).toMatchObject({
+      signature: { kind: "valid", signerFingerprint: metadataSigner.fingerprintSha256, pinned: false },
+    });
   });
 
   test("Entra ID as raw bytes with a UTF-8 BOM", () => {
-    const bytes = new Uint8Array(Buffer.from(entraMetadata([base64Of(current)], base64Of(other)), "utf8"));
+    const signed = signMetadata(entraMetadata([base64Of(current)], base64Of(other)), metadataSigner);
+    const bytes = new Uint8Array(Buffer.from(`\uFEFF${signed}`, "utf8"));
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect(signing(parseMetadata(bytes))).toEqual([current.pem]);
   });
@@ -87,7 +95,7 @@ describe("parseMetadata reads the signing certificates of", () => {
     expect(fingerprints(pems)).toEqual([current.fingerprintSha256, next.fingerprintSha256]);
   });
 
-  test("an EntitiesDescriptor: IdP entities only, nested ones included, each certificate once", () => {
+  test("an EntitiesDescriptor: only the entity_id asked for, nested ones included, each certificate once", () => {
     const sp = `<md:EntityDescriptor entityID="https://sp.example"><md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${base64Of(other)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor></md:SPSSODescriptor></md:EntityDescriptor>`;
     const idp = (id: string, bodies: string[]): string =>
       `<md:EntityDescriptor entityID="${id}"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">${bodies
@@ -97,7 +105,43 @@ describe("parseMetadata reads the signing certificates of", () => {
         )
         .join("")}</md:IDPSSODescriptor></md:EntityDescriptor>`;
     const xml = `<?xml version="1.0"?><md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Name="federation">${sp}${idp("https://idp-one.example", [base64Of(next)])}<md:EntitiesDescriptor Name="nested">${idp("https://idp-two.example", [base64Of(current), base64Of(next)])}</md:EntitiesDescriptor></md:EntitiesDescriptor>`;
-    expect(signing(parseMetadata(xml))).toEqual([next.pem, current.pem]);
+    expect(signing(parseMetadata(xml, { entityId: "https://idp-one.example" }))).toEqual([next.pem]);
+    expect(signing(parseMetadata(xml, { entityId: "https://idp-two.example" }))).toEqual([
+      current.pem,
+      next.pem,
+    ]);
+    // Never every member's keys at once: that would let any IdP of the federation sign for this one.
+    expect(parseMetadata(xml)).toEqual({
+      ok: false,
+      reason: "entity_ambiguous",
+      message:
+        'the metadata holds 2 IdP entities ("https://idp-one.example", "https://idp-two.example"); set entity_id to the one to read',
+    });
+    expect(parseMetadata(xml, { entityId: "https://idp-three.example" })).toEqual({
+      ok: false,
+      reason: "entity_not_found",
+      message:
+        'no entity has entityID "https://idp-three.example" (IdP entities: "https://idp-one.example", "https://idp-two.example")',
+    });
+    expect(parseMetadata(xml, { entityId: "https://sp.example" })).toMatchObject({
+      ok: false,
+      reason: "not_metadata",
+      message: 'entity "https://sp.example" has no IDPSSODescriptor (not an identity provider)',
+    });
+    const twice = xml.replace("https://idp-two.example", "https://idp-one.example");
+    expect(parseMetadata(twice, { entityId: "https://idp-one.example" })).toEqual({
+      ok: false,
+      reason: "entity_ambiguous",
+      message: '2 entities have entityID "https://idp-one.example"; refusing to guess which one is the IdP',
+    });
+  });
+
+  test("an unsigned document: signature none, and the same certificates with an entity_id", () => {
+    const xml = oktaMetadata([base64Of(current)]);
+    expect(parseMetadata(xml)).toEqual({ ok: true, signing: [current.pem], signature: { kind: "none" } });
+    expect(signing(parseMetadata(xml, { entityId: "http://www.okta.com/exk1fcia6d6EMsf331d8" }))).toEqual([
+      current.pem,
+    ]);
   });
 
   test("any namespace prefix, and several X509Certificate elements in one X509Data", () => {
@@ -243,6 +287,11 @@ describe("parseMetadata never throws", () => {
       ' use="signing"',
       ' xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"',
       "MIIBszCCAVmgAwIBAgIIE",
+      "ds:Signature",
+      "ds:SignedInfo",
+      "ds:Reference",
+      ' URI=""',
+      ' xmlns:ds="http://www.w3.org/2000/09/xmldsig#"',
       "&#13;",
       "&amp;",
       "<![CDATA[",

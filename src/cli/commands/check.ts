@@ -7,6 +7,8 @@ import { evaluate, type Evaluation, type OverallStatus } from "../../core/status
 import { overridesOf } from "../../core/journal.js";
 import { journalStore } from "../../rotation/journal-file.js";
 import { scanAll } from "../../scan/inventory.js";
+import { readIdpSources } from "../../scan/monitor.js";
+import { sourcesFor } from "../../sources/registry.js";
 import type { CommandSpec } from "../args.js";
 import { targetsFor } from "../../scan/targets.js";
 import { configFrom, loggerFor, type Io } from "../context.js";
@@ -22,9 +24,13 @@ function summary(evaluation: Evaluation): string {
       if (state.status === "ok" || !state.integration.enabled) continue;
       const detail = state.error
         ? state.error.reason
-        : state.best
-          ? `expires in ${formatDuration(state.best.expiresInMs)}`
-          : "no valid certificate";
+        : state.idp?.trusted === false
+          ? `the IdP (${state.idp.source}) signs with a certificate SendGrid does not trust: logins fail`
+          : state.idp?.error
+            ? `the IdP (${state.idp.source}) could not be checked: ${state.idp.error}`
+            : state.best
+              ? `expires in ${formatDuration(state.best.expiresInMs)}`
+              : "no valid certificate";
       problems.push(`${state.integration.name}: ${detail}`);
     }
   }
@@ -70,11 +76,18 @@ export const checkCommand: CommandSpec<Io> = {
     const config = configFrom(args, io);
     const logger = loggerFor(config, io, "stderr");
     const { targets, close } = targetsFor(config);
+    const sources = sourcesFor(config);
     try {
       // The journal knows which certificates this tool disabled, for an API that omits `enabled`.
       const journal = await journalStore(config.stateDir).load();
-      const inventory = await scanAll(targets, () => new Date());
-      const evaluation = evaluate(inventory, config.thresholds, overridesOf(journal.data), new Date());
+      const [inventory, offers] = await Promise.all([
+        scanAll(targets, () => new Date()),
+        readIdpSources(sources),
+      ]);
+      const evaluation = evaluate(inventory, config.thresholds, overridesOf(journal.data), new Date(), {
+        rules: sources.rules,
+        offers,
+      });
       for (const account of evaluation.accounts) {
         if (account.error)
           logger.error({ account: account.account, reason: account.error.reason }, account.error.message);
@@ -86,6 +99,7 @@ export const checkCommand: CommandSpec<Io> = {
       );
       return NAGIOS_EXIT[evaluation.status];
     } finally {
+      await sources.close();
       await close();
     }
   },

@@ -5,9 +5,12 @@ import { mkdir, readFile } from "node:fs/promises";
 import type { Config } from "../../config/types.js";
 import type { Inventory } from "../../core/inventory.js";
 import { reconcile } from "../../core/journal.js";
-import { matchRule, plan, type Action, type Note, type SourceOffer } from "../../core/plan.js";
-import { readOffers } from "../../rotation/offers.js";
-import type { CycleReport } from "../../rotation/rotator.js";
+import type { Offer } from "../../core/offer.js";
+import { plan, type Action, type Note } from "../../core/plan.js";
+import { matchRule } from "../../core/rules.js";
+import { idpSettleMs, type CycleReport } from "../../rotation/rotator.js";
+import { fileOffer } from "../../sources/file.js";
+import { sourcesFor } from "../../sources/registry.js";
 import { openRotation } from "../../rotation/setup.js";
 import { scanAll } from "../../scan/inventory.js";
 import { targetsFor } from "../../scan/targets.js";
@@ -24,13 +27,25 @@ const TARGET_OPTIONS: Record<string, OptionSpec> = {
 };
 
 function actionJson(action: Action) {
+  const idp = "rollover" in action ? action.rollover : null;
   return {
     kind: action.kind,
     account: action.account,
     integration_id: action.integrationId,
     integration_name: action.integrationName,
-    certificate_id: "certificateId" in action ? action.certificateId : action.rotation.certificateId,
-    fingerprint_sha256: "fingerprint" in action ? action.fingerprint : action.rotation.fingerprint,
+    certificate_id:
+      "certificateId" in action
+        ? action.certificateId
+        : "rotation" in action
+          ? action.rotation.certificateId
+          : null,
+    fingerprint_sha256:
+      "fingerprint" in action
+        ? action.fingerprint
+        : "rotation" in action
+          ? action.rotation.fingerprint
+          : (idp?.key?.fingerprint ?? null),
+    idp_key_id: idp?.key?.id ?? null,
     reason: action.reason,
   };
 }
@@ -52,12 +67,8 @@ function renderActions(actions: readonly Action[], notes: readonly Note[]): stri
           ["INTEGRATION", "ACTION", "CERTIFICATE", "REASON"],
           actions.map((a) => {
             const json = actionJson(a);
-            return [
-              `${a.integrationName} (${a.integrationId})`,
-              a.kind,
-              json.certificate_id ?? "new",
-              a.reason,
-            ];
+            const subject = json.idp_key_id ? `IdP key ${json.idp_key_id}` : (json.certificate_id ?? "new");
+            return [`${a.integrationName} (${a.integrationId})`, a.kind, subject, a.reason];
           }),
         );
   const lines = notes.map((n) => `${n.level === "warn" ? "! " : "- "}${n.integrationName}: ${n.message}`);
@@ -75,17 +86,26 @@ export const planCommand: CommandSpec<Io> = {
     const config = configFrom(args, io);
     const logger = loggerFor(config, io, "stderr");
     const { targets, close } = targetsFor(config);
+    const sources = sourcesFor(config);
     try {
-      const rotation = await openRotation({ config, targets, logger, clock, lock: false, dryRun: true });
-      const scanned = await scanAll(targets, clock.now);
+      const rotation = await openRotation({
+        config,
+        targets,
+        sources,
+        logger,
+        clock,
+        lock: false,
+        dryRun: true,
+      });
+      const [scanned, offers] = await Promise.all([scanAll(targets, clock.now), sources.readAll()]);
       for (const failure of scanFailures(scanned)) logger.error(failure);
-      const offers = await readOffers(config.rotation.integrations, config.http.timeoutMs);
       const planned = plan({
         scanned,
         offers,
         rotation: config.rotation,
         journal: reconcile(rotation.rotator.current, scanned, clock.now()),
         now: clock.now(),
+        idpSettleMs: idpSettleMs(config),
       });
       io.stdout.write(
         args.values.json
@@ -104,6 +124,7 @@ export const planCommand: CommandSpec<Io> = {
       );
       return scanFailures(scanned).length > 0 ? 1 : 0;
     } finally {
+      await sources.close();
       await close();
     }
   },
@@ -182,10 +203,11 @@ async function withRotator(
   const dryRun = Boolean(args.values["dry-run"]) || config.rotation.dryRun;
   const logger = loggerFor(config, io, "stderr");
   const { targets, close } = targetsFor(config);
+  const sources = sourcesFor(config);
   try {
     // A dry run takes no lock (the lock is what creates state_dir), yet audits what it would do there.
     if (dryRun) await mkdir(config.stateDir, { recursive: true });
-    const rotation = await openRotation({ config, targets, logger, clock, lock: !dryRun, dryRun });
+    const rotation = await openRotation({ config, targets, sources, logger, clock, lock: !dryRun, dryRun });
     try {
       const scanned = await scanAll(targets, clock.now);
       const { account, rule } = locate(config, scanned, integrationId, accountName);
@@ -194,13 +216,14 @@ async function withRotator(
       await rotation.close();
     }
   } finally {
+    await sources.close();
     await close();
   }
 }
 
-async function certificateOffer(path: string): Promise<SourceOffer> {
+async function certificateOffer(path: string): Promise<Offer> {
   try {
-    return { type: "file", inputs: [{ origin: path, text: await readFile(path, "utf8") }], problems: [] };
+    return fileOffer({ inputs: [{ origin: path, text: await readFile(path, "utf8") }], problems: [] });
   } catch (error) {
     throw new UsageError(
       `cannot read --cert ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
@@ -236,7 +259,7 @@ export const rollbackCommand: CommandSpec<Io> = {
   summary: "Undo an integration's last rotation: re-enable what it disabled, disable what it uploaded",
   options: TARGET_OPTIONS,
   run: (args, io) =>
-    withRotator(args, io, "rollback", ({ scanned, rotation, integrationId, account }) =>
-      rotation.rotator.rollback(scanned, account, integrationId),
+    withRotator(args, io, "rollback", ({ scanned, rotation, integrationId, account, rule }) =>
+      rotation.rotator.rollback(scanned, account, integrationId, rule),
     ),
 };

@@ -1,18 +1,19 @@
-// When the client retries, and how long it waits: pure functions of the method, what one attempt
+// When the transport retries, and how long it waits: pure functions of the method, what one attempt
 // produced, the response headers, the clock value and a random number. Never sleeps or does I/O; the
-// client (client.ts) carries out what these decide.
+// transport (transport.ts) carries out what these decide.
 
 export const BACKOFF_BASE_MS = 500;
 /** The longest single backoff; also the slack the default deadline leaves for waiting. */
 export const BACKOFF_CAP_MS = 30_000;
-/** Below this, `X-RateLimit-Reset` is seconds-until-reset, not a unix time (10^9 s is September 2001). */
+/** Below this, a rate-limit reset header is seconds-until-reset, not a unix time (10^9 s is September 2001). */
 const ABSOLUTE_RESET_MIN = 1_000_000_000;
 
-export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** What one attempt came to, short of a usable 2xx answer. */
 export type AttemptOutcome =
-  | { readonly kind: "status"; readonly status: number }
+  /** `refused`: the API's dialect says this answer means nothing was processed (a throttling 503, say). */
+  | { readonly kind: "status"; readonly status: number; readonly refused?: boolean }
   | { readonly kind: "timeout" }
   /** `sent: false` only when the request certainly never left (refused, DNS, connect timeout). */
   | { readonly kind: "connection"; readonly sent: boolean; readonly transient: boolean };
@@ -21,12 +22,12 @@ export type AttemptOutcome =
 export type Decision = "retry" | "fail" | "unknown";
 
 export function decide(method: HttpMethod, outcome: AttemptOutcome): Decision {
-  // GET, PATCH and DELETE set a state, so repeating them is harmless; a repeated POST uploads twice.
+  // GET, PUT, PATCH and DELETE set a state, so repeating them is harmless; a repeated POST uploads twice.
   const idempotent = method !== "POST";
   switch (outcome.kind) {
     case "status":
       // 429 means the request was refused before any processing, whatever the method.
-      if (outcome.status === 429) return "retry";
+      if (outcome.status === 429 || outcome.refused === true) return "retry";
       if (outcome.status >= 500) return idempotent ? "retry" : "unknown";
       return "fail";
     case "timeout":
@@ -52,7 +53,7 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   return Number.isNaN(date) ? null : Math.max(0, date - nowMs);
 }
 
-/** `X-RateLimit-Reset`: unix seconds as documented, or seconds-until-reset when the number is small. */
+/** `X-RateLimit-Reset` (SendGrid) or `X-Rate-Limit-Reset` (Okta): unix seconds as documented, or seconds-until-reset when the number is small. */
 export function parseRateLimitReset(value: string | undefined, nowMs: number): number | null {
   if (value === undefined || !/^\d+(\.\d+)?$/.test(value.trim())) return null;
   const seconds = Number(value.trim());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Semaphore } from "../../src/sendgrid/semaphore.js";
+import { Semaphore } from "../../src/http/semaphore.js";
 
 // Node 20 has no Promise.withResolvers.
 function gate(): { promise: Promise<void>; open: () => void } {

@@ -8,7 +8,7 @@ import {
   serverWaitMs,
   type AttemptOutcome,
   type HttpMethod,
-} from "../../src/sendgrid/retry-policy.js";
+} from "../../src/http/retry-policy.js";
 
 const NOW = Date.parse("2025-03-01T12:00:00Z");
 
@@ -19,6 +19,11 @@ describe("decide", () => {
     ["GET", { kind: "status", status: 503 }, "retry"],
     ["PATCH", { kind: "status", status: 500 }, "retry"],
     ["DELETE", { kind: "status", status: 502 }, "retry"],
+    ["PUT", { kind: "status", status: 503 }, "retry"],
+    ["PUT", { kind: "timeout" }, "retry"],
+    ["POST", { kind: "status", status: 503, refused: true }, "retry"],
+    ["POST", { kind: "status", status: 503, refused: false }, "unknown"],
+    ["PUT", { kind: "status", status: 400, refused: false }, "fail"],
     ["POST", { kind: "status", status: 500 }, "unknown"],
     ["GET", { kind: "status", status: 404 }, "fail"],
     ["POST", { kind: "status", status: 400 }, "fail"],
