@@ -25,6 +25,7 @@ import {
 } from "../../src/core/journal.js";
 import type { Offer } from "../../src/core/offer.js";
 import { plan, type Action } from "../../src/core/plan.js";
+import { planRollback } from "../../src/core/rollback.js";
 import { makeCert } from "../helpers/make-cert.js";
 import {
   DAY,
@@ -138,6 +139,8 @@ interface WorldSpec {
     readonly advanceH: number;
     readonly admin: AdminSpec | null;
     readonly readFails: boolean;
+    /** After the cycle, an operator runs `rollback` on this integration (index, mod). */
+    readonly rollback: number | null;
   }[];
   /** Consumed in order, one per step (cycled). */
   readonly outcomes: Outcome[];
@@ -209,6 +212,7 @@ const worldSpec: fc.Arbitrary<WorldSpec> = fc.record({
         { freq: 4 },
       ),
       readFails: fc.integer({ min: 0, max: 7 }).map((n) => n === 0),
+      rollback: fc.option(fc.nat(2), { freq: 6 }),
     }),
     { minLength: CYCLES, maxLength: CYCLES },
   ),
@@ -322,7 +326,8 @@ function buildWorld(spec: WorldSpec): World {
     if (s.rollover) {
       const r = s.rollover;
       const newKey = r.key === -1 ? null : keys[r.key % keys.length]!;
-      const previous = keys[r.previous % keys.length]!;
+      // A rollover moves from one key to another: never from a key to itself.
+      const previous = keys.filter((k) => k !== newKey)[r.previous % Math.max(1, keys.length - 1)] ?? null;
       const requestedAt = new Date(now.getTime() - r.requestedAgoH * HOUR);
       rollovers.push({
         id: `main/${id}/rollover/seeded`,
@@ -334,7 +339,8 @@ function buildWorld(spec: WorldSpec): World {
           requestedAt,
           validityYears: s.manage ?? 2,
           subject: "CN=seeded",
-          knownKeyIds: r.knowsAll ? keys.map((k) => k.id) : keys.slice(0, 1).map((k) => k.id),
+          // The keys before the generate: at least the one the IdP signed with then.
+          knownKeyIds: r.knowsAll ? keys.map((k) => k.id) : previous ? [previous.id] : [],
         },
         key:
           r.phase === "generating"
@@ -346,9 +352,9 @@ function buildWorld(spec: WorldSpec): World {
                   fingerprint: "00".repeat(32),
                   notAfter: new Date(now.getTime() + 400 * DAY),
                 },
-        previousKeyId: previous.id,
+        previousKeyId: previous?.id ?? `${id}-deleted`,
         replaces: certs
-          .filter((c) => c.fingerprint === previous.cert.fingerprint)
+          .filter((c) => c.fingerprint === previous?.cert.fingerprint)
           .map((c) => ({ certificateId: c.id, fingerprint: c.fingerprint })),
         startedAt: requestedAt,
         activatedAt: null,
@@ -429,7 +435,7 @@ function findIntegration(world: World, id: string): ModelIntegration {
  * on the model and the journal per outcome: ok, a definite refusal (nothing applied), or applied with
  * the answer lost (the journal keeps only the intent, as after a crash or a timeout).
  */
-async function apply(world: World, action: Action, outcome: Outcome): Promise<void> {
+async function apply(world: World, action: Action, outcome: Outcome): Promise<boolean> {
   const integration = findIntegration(world, action.integrationId);
   const target = { account: action.account, integrationId: action.integrationId };
   const now = world.now;
@@ -570,13 +576,14 @@ async function apply(world: World, action: Action, outcome: Outcome): Promise<vo
   world.journal = success
     ? withSuccess(journal, target)
     : withFailure(journal, target, `${action.kind} ${outcome}`, now, BACKOFF_BASE_MS);
+  return success;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // The properties around one step, as lists of violations.
 
 /** Before the step: (1) activate only a key SendGrid trusts; (2) never disable or delete the signing one. */
-function beforeStep(world: World, action: Action): string[] {
+function beforeStep(world: World, action: Action, rollingBack = false): string[] {
   const integration = findIntegration(world, action.integrationId);
   const found: string[] = [];
   if (action.kind === "activate") {
@@ -589,8 +596,9 @@ function beforeStep(world: World, action: Action): string[] {
         r.fingerprint === fingerprint &&
         (r.phase === "verified" || r.phase === "retired"),
     );
-    // A rollback's re-activation is not planned here; every activate is the rollover's forward step.
-    if (!key || !trusted || !verified)
+    // Rolling back re-activates the previous key, whose certificate this tool may never have uploaded:
+    // there only SendGrid's trust counts.
+    if (!key || !trusted || (!verified && !rollingBack))
       found.push(
         `(1) activate ${action.keyId} of ${integration.id}: ${!key ? "no such key" : !trusted ? "its certificate is not enabled and valid in SendGrid" : "its certificate was never verified"}`,
       );
@@ -681,17 +689,73 @@ async function admin(world: World, spec: AdminSpec): Promise<string> {
   return `admin generates ${key.id} (${spec.years} years) on ${integration.id}${spec.activate ? " and activates it" : ""}`;
 }
 
+/**
+ * `rollback` as the rotator runs it: plan on a fresh scan and IdP read, execute in order, stop at the
+ * first step that fails (each is the precondition of the next), mark the record rolled back when all
+ * succeeded. The same properties hold around each step.
+ */
+async function rollback(
+  world: World,
+  index: number,
+  outcome: () => Outcome,
+  log: string[],
+): Promise<string[]> {
+  const ruleIndex = index % world.integrations.length;
+  const integration = world.integrations[ruleIndex]!;
+  world.journal = reconcile(world.journal, scanOf(world), world.now);
+  const planned = planRollback(scanOf(world), world.journal, "main", integration.id, world.now, {
+    offer: offersOf(world, false).get(ruleIndex)!,
+    ruleIndex,
+  });
+  if (!planned.ok) {
+    log.push(`rollback of ${integration.id} refused: ${planned.message}`);
+    return [];
+  }
+  for (const action of planned.actions) {
+    const result = outcome();
+    log.push(`rollback at ${world.now.toISOString()}: ${describeAction(action)} -> ${result}`);
+    const found = beforeStep(world, action, true);
+    const before = { usable: usable(world, integration).length, trusted: idpTrusted(world, integration) };
+    const ok = await apply(world, action, result);
+    found.push(...afterStep(world, action, before));
+    if (found.length > 0) return found;
+    if (!ok) return [];
+  }
+  const { undo } = planned;
+  world.journal =
+    undo.kind === "rotation"
+      ? withRotation(world.journal, { ...undo.rotation, phase: "rolled_back", note: "rolled back" })
+      : withRollover(world.journal, {
+          ...(world.journal.rollovers.find((r) => r.id === undo.rollover.id) ?? undo.rollover),
+          phase: "rolled_back",
+          note: "rolled back",
+          retiredAt: world.now,
+        });
+  return [];
+}
+
 /** Runs the world's cycles like the rotator does; returns every violation with the steps that led to it. */
-async function run(spec: WorldSpec): Promise<{ violations: string[]; steps: number; activations: number }> {
+interface RunResult {
+  readonly world: World;
+  readonly violations: string[];
+  readonly steps: number;
+  readonly activations: number;
+  /** What happened, step by step, for failure messages. */
+  readonly log: readonly string[];
+}
+
+async function run(spec: WorldSpec): Promise<RunResult> {
   const world = buildWorld(spec);
   const log: string[] = [];
   let outcomeIndex = 0;
   let steps = 0;
   let activations = 0;
-  const fail = (found: string[]) => ({
+  const fail = (found: string[]): RunResult => ({
+    world,
     violations: [...found, `steps:\n${log.join("\n")}`, `state: ${describeState(world)}`],
     steps,
     activations,
+    log,
   });
   for (const [c, cycle] of spec.cycles.entries()) {
     world.now = new Date(world.now.getTime() + cycle.advanceH * HOUR);
@@ -728,8 +792,17 @@ async function run(spec: WorldSpec): Promise<{ violations: string[]; steps: numb
       }
       world.journal = reconcile(world.journal, scanOf(world), world.now);
     }
+    if (cycle.rollback !== null) {
+      const found = await rollback(
+        world,
+        cycle.rollback,
+        () => spec.outcomes[outcomeIndex++ % spec.outcomes.length]!,
+        log,
+      );
+      if (found.length > 0) return fail(found);
+    }
   }
-  return { violations: [], steps, activations };
+  return { world, violations: [], steps, activations, log };
 }
 
 describe("plan() with okta and entra sources over random IdP and SendGrid states, step failures and a moving clock", () => {
@@ -748,5 +821,62 @@ describe("plan() with okta and entra sources over random IdP and SendGrid states
     // The worlds really exercise the rollover, not just the mirror.
     expect(steps).toBeGreaterThan(NUM_RUNS);
     expect(activations).toBeGreaterThan(0);
+  });
+});
+
+describe("one due rollover, every step's answer lost in turn (as a kill at that step would leave it)", () => {
+  const dueWorld = (source: "okta" | "entra", lost: number | null): WorldSpec => ({
+    integrations: [
+      {
+        source,
+        // ends-in-20d, the IdP's active key, trusted in SendGrid.
+        keys: [{ pool: 2, sendgrid: "enabled", rotation: "verified", unpublishedAgoH: null }],
+        active: 0,
+        manage: 2,
+        rotateBefore: { kind: "duration", ms: 30 * DAY },
+        overlapMs: DAY,
+        legacy: false,
+        rollover: null,
+      },
+    ],
+    maxRotationsPerCycle: 5,
+    deleteDisabledAfterMs: null,
+    cycles: Array.from({ length: CYCLES }, () => ({
+      advanceH: 24,
+      admin: null,
+      readFails: false,
+      rollback: null,
+    })),
+    outcomes: [
+      ...Array.from({ length: lost ?? 0 }, () => "ok" as const),
+      lost === null ? "ok" : "lost",
+      ...Array.from({ length: 40 }, () => "ok" as const),
+    ],
+  });
+
+  // generate, upload, verify, activate, confirm, disable: losing any of them (and the next ones) must
+  // still end with the IdP on one new key that SendGrid trusts, and the old certificate disabled.
+  test.each(
+    (["okta", "entra"] as const).flatMap((source) =>
+      [null, 0, 1, 2, 3, 4, 5, 6].map((lost) => [source, lost] as const),
+    ),
+  )("%s, step %s lost: completes with one generated key and no lockout", async (source, lost) => {
+    const { world, violations, log } = await run(dueWorld(source, lost));
+    expect(violations).toEqual([]);
+    const integration = world.integrations[0]!;
+    const generated = [...world.generatedBy.values()].flat();
+    const why = `${log.join("\n")}\n${describeState(world)}`;
+    expect(generated, why).toHaveLength(1);
+    expect(integration.active, why).toBe(generated[0]);
+    expect(idpTrusted(world, integration), why).toBe(true);
+    const old = pool[2]!.fingerprint;
+    expect(
+      integration.certs.filter((c) => c.fingerprint === old).map((c) => c.enabled),
+      why,
+    ).toEqual([false]);
+    expect(
+      world.journal.rollovers.map((r) => r.phase),
+      why,
+    ).toEqual(["retired"]);
   });
 });

@@ -4,10 +4,12 @@
 // rollover runs generate -> upload -> verify -> activate -> confirm -> disable with no lockout instant,
 // as both emulators' histories show; faults change no verdict.
 
+import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { parseCertificate } from "../../src/certs/parse.js";
 import type { Daemon } from "../../src/daemon.js";
 import { parsePrometheusText } from "../helpers/prom-text.js";
+import { runCli } from "../helpers/run-cli.js";
 import { TEST_SP_ID } from "../helpers/start-graph-emulator.js";
 import { READ_ONLY_OKTA_TOKEN, TEST_APP_ID } from "../helpers/start-okta-emulator.js";
 import { ENTRA_INTEGRATION, OKTA_INTEGRATION, openIdpWorld, type IdpWorld } from "./idp-world.js";
@@ -108,6 +110,13 @@ describe("the lockout detector", () => {
     expect(w.sendgrid.log.filter((e) => e.method !== "GET")).toEqual([]);
     expect(w.lockouts().okta).toHaveLength(1);
     expect(w.lockouts().okta[0]).toContain(fingerprint(rogue.pem).slice(0, 16));
+
+    // `check`, as Nagios runs it: CRITICAL, saying why in its first line.
+    const check = await runCli(["check", "--config", join(w.dir, "config.yaml")], { env: w.env, cwd: w.dir });
+    expect(check.code).toBe(2);
+    expect(check.stdout.split("\n")[0]).toBe(
+      "SENDGRID SSO CRITICAL - Okta: the IdP (okta) signs with a certificate SendGrid does not trust: logins fail",
+    );
   });
 
   test("an IdP that cannot be read is unknown and counted, never trusted", async () => {
@@ -135,6 +144,25 @@ describe("the lockout detector", () => {
 });
 
 describe("a managed rollover (manage_keys: true)", () => {
+  test("`plan` shows the IdP steps it would take, and why, changing nothing", async () => {
+    const w = (world = await openIdpWorld({ activeKeyDaysLeft: 5, okta: { manage_keys: true } }));
+    await w.writeConfig();
+    const planned = await runCli(["plan", "--json", "--config", join(w.dir, "config.yaml")], {
+      env: w.env,
+      cwd: w.dir,
+    });
+    expect(planned.code).toBe(0);
+    const document = JSON.parse(planned.stdout) as {
+      actions: { kind: string; integration_id: string; reason: string }[];
+    };
+    expect(document.actions.map((a) => [a.kind, a.integration_id])).toEqual([["generate", OKTA_INTEGRATION]]);
+    expect(document.actions[0]!.reason).toMatch(
+      /^the IdP's signing key \S+ expires .*; generating a new key valid for 2 year\(s\)$/,
+    );
+    expect(w.okta.log.filter((e) => e.method !== "GET")).toEqual([]);
+    expect(w.sendgrid.log.filter((e) => e.method !== "GET")).toEqual([]);
+  });
+
   test.each([
     ["okta", OKTA_INTEGRATION],
     ["entra", ENTRA_INTEGRATION],

@@ -51,6 +51,9 @@ export interface IdpWorldOptions {
   readonly okta?: Record<string, unknown>;
   readonly entra?: Record<string, unknown>;
   readonly http?: Record<string, unknown>;
+  /** The Okta API token (with okta.apps.manage) and the Entra client secret; default: the test values. */
+  readonly oktaToken?: string;
+  readonly entraSecret?: string;
 }
 
 export interface IdpWorld {
@@ -85,7 +88,7 @@ export async function openIdpWorld(options: IdpWorldOptions = {}): Promise<IdpWo
   let shiftMs = 0;
   const sendgrid = await startTestEmulator({ now: clock.now });
   const okta = await startOktaEmulator({
-    apiToken: TEST_OKTA_TOKEN,
+    apiToken: options.oktaToken ?? TEST_OKTA_TOKEN,
     readOnlyTokens: [READ_ONLY_OKTA_TOKEN],
     orgName: TEST_ORG_NAME,
     host: "127.0.0.1",
@@ -93,7 +96,11 @@ export async function openIdpWorld(options: IdpWorldOptions = {}): Promise<IdpWo
     seedRandom: 1,
     now: () => new Date(clock.now().getTime() - shiftMs),
   });
-  const graph = await startTestGraphEmulator({ now: clock.now });
+  const entraSecret = options.entraSecret ?? WRITER.clientSecret;
+  const graph = await startTestGraphEmulator({
+    now: clock.now,
+    clients: [{ clientId: WRITER.clientId, clientSecret: entraSecret, roles: ["Application.ReadWrite.All"] }],
+  });
   const dir = await mkdtemp(join(tmpdir(), "idp-e2e-"));
   const logs = new LogCapture();
   const daemons: Daemon[] = [];
@@ -126,8 +133,8 @@ export async function openIdpWorld(options: IdpWorldOptions = {}): Promise<IdpWo
   const since = clock.now();
   const env: Record<string, string> = {
     SENDGRID_API_KEY: TEST_API_KEY,
-    OKTA_API_TOKEN: TEST_OKTA_TOKEN,
-    ENTRA_CLIENT_SECRET: WRITER.clientSecret,
+    OKTA_API_TOKEN: options.oktaToken ?? TEST_OKTA_TOKEN,
+    ENTRA_CLIENT_SECRET: entraSecret,
   };
 
   const stateDir = join(dir, "state");
@@ -195,7 +202,8 @@ export async function openIdpWorld(options: IdpWorldOptions = {}): Promise<IdpWo
       if (!loaded.ok) throw new Error(`config rejected:\n${loaded.problems.join("\n")}`);
       return loaded.config;
     },
-    writeRunConfig: () => writeYaml("run.yaml", { schedule: "*/1 * * * * *" }),
+    // At info the child logs JSON lines (debug is pretty-printed), which the harness reads.
+    writeRunConfig: () => writeYaml("run.yaml", { schedule: "*/1 * * * * *", log_level: "info" }),
     keysGenerated: (idp) =>
       idp === "okta"
         ? okta.state.history.filter((e) => e.kind === "generate" && e.origin === "api").length

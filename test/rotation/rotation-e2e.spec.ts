@@ -229,7 +229,9 @@ describe("a certificate expiring in 5 days, a replacement in a file source", () 
     const metrics = await scrape(s.daemon);
     expect(metrics.samples("sendgrid_sso_rotations_total", { result: "success" })).toEqual([]);
     expect(
-      metrics.samples("sendgrid_sso_rotations_total", { result: "skipped" }).map((sample) => sample.labels.step),
+      metrics
+        .samples("sendgrid_sso_rotations_total", { result: "skipped" })
+        .map((sample) => sample.labels.step),
     ).toEqual(["upload"]);
     expect(s.daemon.rotation.rotator.current.rotations).toEqual([]);
   });

@@ -61,7 +61,10 @@ describe("readFileSource", () => {
     const only = await makeCert({ now: NOW, toDays: 100 });
     await writeFile(join(dir, "tls.crt"), only.pem);
     const result = await readFileSource(dir);
-    const outlive = selectNewestCandidate(result.inputs, context({ mustOutlive: new Date("2026-01-01T00:00:00Z") }));
+    const outlive = selectNewestCandidate(
+      result.inputs,
+      context({ mustOutlive: new Date("2026-01-01T00:00:00Z") }),
+    );
     expect(outlive.candidate).toBeNull();
     expect(outlive.rejections.map((rejection) => rejection.code)).toEqual(["does_not_outlive"]);
     const present = selectNewestCandidate(
