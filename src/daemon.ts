@@ -1,18 +1,36 @@
 // Composition root of the long-running daemon (`run`, `demo`): builds the clients, the monitor, the
 // metrics registry and the HTTP server, schedules scans with node-cron, and stops them in order.
 // Every tick's failure is caught and logged here: nothing a scan meets can stop the schedule.
+// A configuration reload (SIGHUP, a changed file) is validated first; a refused one leaves the running
+// one untouched. An accepted one replaces the clients, sources, monitor, rotation and schedule between
+// two ticks; the HTTP server and the metrics registry stay, so `listen`, `state_dir` and `web` need a
+// restart (the log says so).
 
+import { watchFile, unwatchFile } from "node:fs";
 import cron, { type ScheduledTask } from "node-cron";
+import type { LoadResult } from "./config/load.js";
 import type { Config } from "./config/types.js";
 import type { Logger } from "./log.js";
 import { Metrics } from "./metrics/registry.js";
 import { LockLostError } from "./rotation/errors.js";
 import { openRotation, type RotationHandle } from "./rotation/setup.js";
 import { Monitor, type Clock } from "./scan/monitor.js";
-import { startHttpServer, type RunningServer } from "./server/http.js";
-import { targetsFor } from "./scan/targets.js";
-import { sourcesFor } from "./sources/registry.js";
+import { scheduleIntervalMs } from "./schedule.js";
+import { startHttpServer, type MonitorView, type RunningServer } from "./server/http.js";
+import { targetsFor, type Targets } from "./scan/targets.js";
+import { sourcesFor, type Sources } from "./sources/registry.js";
 import { VERSION } from "./version.js";
+
+export interface ReloadOptions {
+  /** Reads and validates the configuration again, as at start-up. */
+  readonly load: () => LoadResult;
+  /** Reload when this file changes (a Kubernetes ConfigMap update); null: only on SIGHUP or reload(). */
+  readonly watchFile: string | null;
+  /** How often the file is looked at; polling follows the symlinks a ConfigMap volume swaps. */
+  readonly watchIntervalMs?: number;
+  /** Reload on SIGHUP (the `run` command; tests call reload()). */
+  readonly sighup?: boolean;
+}
 
 export interface DaemonOptions {
   readonly config: Config;
@@ -20,88 +38,165 @@ export interface DaemonOptions {
   readonly clock?: Clock;
   /** false: no node-cron task and no start-up scan; the caller drives every `tick()` (tests). */
   readonly schedule?: boolean;
+  /** Live configuration reload; absent: the configuration is fixed. */
+  readonly reload?: ReloadOptions;
 }
+
+export type ReloadOutcome =
+  | { readonly ok: true; readonly restartNeeded: readonly string[] }
+  | { readonly ok: false; readonly problems: readonly string[] };
 
 export interface Daemon {
   readonly url: string;
+  /** The running configuration (the latest accepted one). */
+  readonly config: Config;
   readonly monitor: Monitor;
   readonly metrics: Metrics;
   readonly rotation: RotationHandle;
   /** One scheduled run: a scan (skipped if one is running), then `afterScan`. Never rejects. */
   tick(): Promise<void>;
+  /** Loads the configuration again (ReloadOptions.load) and applies it, or keeps the running one. */
+  reload(): Promise<ReloadOutcome>;
   /** Stops scheduling, waits up to `graceMs` for a running scan, closes the server and clients. */
   stop(graceMs?: number): Promise<void>;
 }
 
 const SYSTEM_CLOCK: Clock = { now: () => new Date() };
 const HISTORY_ROWS = 50;
+const WATCH_INTERVAL_MS = 5_000;
+/** Keys bound at start-up: the server's socket, TLS and authentication, and the state_dir lock. */
+const RESTART_KEYS = ["listen", "state_dir", "web"] as const;
+
+/** What one configuration runs on; replaced whole by a reload. */
+interface Generation {
+  readonly config: Config;
+  readonly clients: Targets;
+  readonly sources: Sources;
+  readonly rotation: RotationHandle;
+  readonly monitor: Monitor;
+}
+
+function restartKeysChanged(running: Config, next: Config): string[] {
+  const changed: string[] = [];
+  if (running.listen.host !== next.listen.host || running.listen.port !== next.listen.port)
+    changed.push("listen");
+  if (running.stateDir !== next.stateDir) changed.push("state_dir");
+  if (JSON.stringify(running.web) !== JSON.stringify(next.web)) changed.push("web");
+  return changed;
+}
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
-  const { config, logger } = options;
+  const { logger } = options;
   const clock = options.clock ?? SYSTEM_CLOCK;
-  let monitor: Monitor | null = null;
+  let current: Generation | null = null;
+  // After a reload, the previous monitor answers until the new one has scanned: no 503 from /readyz and
+  // no gap in the metrics for a changed ConfigMap.
+  let previousMonitor: Monitor | null = null;
+  const monitorView = (): Monitor | null => {
+    const monitor = current?.monitor ?? null;
+    return monitor && !monitor.ready && previousMonitor ? previousMonitor : monitor;
+  };
   const metrics = new Metrics({
-    accounts: config.accounts.map((a) => a.name),
+    accounts: options.config.accounts.map((a) => a.name),
     source: {
-      evaluation: (now) => monitor?.evaluation(now) ?? null,
-      scanStats: () => monitor?.scanStats() ?? [],
+      evaluation: (now) => monitorView()?.evaluation(now) ?? null,
+      scanStats: () => monitorView()?.scanStats() ?? [],
+      rotations: () =>
+        current
+          ? { journal: current.rotation.rotator.current, rules: current.config.rotation.integrations }
+          : null,
     },
     now: () => clock.now(),
-    exposeRelative: config.metrics.exposeRelative,
+    exposeRelative: options.config.metrics.exposeRelative,
     version: VERSION,
   });
-  const clients = targetsFor(config, { onRequest: (event) => metrics.observeRequest(event) });
-  const sources = sourcesFor(config, { onRequest: (event) => metrics.observeIdpRequest(event) });
-  let rotation: RotationHandle;
-  try {
-    // Monitor-only daemons read the journal too: it knows which certificates this tool disabled.
-    rotation = await openRotation({
-      config,
-      targets: clients.targets,
-      sources,
-      logger,
-      clock,
-      metrics,
-      lock: config.rotation.enabled,
+  const observer = {
+    onRequest: (event: Parameters<Metrics["observeRequest"]>[0]) => metrics.observeRequest(event),
+    onHold: (event: { account: string; until: Date }) => metrics.accountHeld(event.account, event.until),
+  };
+
+  const build = async (config: Config): Promise<Generation> => {
+    const clients = targetsFor(config, observer);
+    const sources = sourcesFor(config, {
+      onRequest: (event) => metrics.observeIdpRequest(event),
     });
-  } catch (error) {
-    await sources.close();
-    await clients.close();
-    throw error;
-  }
-  const rotator = rotation.rotator;
-  monitor = new Monitor({
-    targets: clients.targets,
-    thresholds: config.thresholds,
-    clock,
-    logger,
-    metrics,
-    overrides: () => rotator.overrides(),
-    sources,
-  });
-  const activeMonitor = monitor;
+    let rotation: RotationHandle;
+    try {
+      // Monitor-only daemons read the journal too: it knows which certificates this tool disabled.
+      rotation = await openRotation({
+        config,
+        targets: clients.targets,
+        sources,
+        logger,
+        clock,
+        metrics,
+        lock: config.rotation.enabled,
+      });
+    } catch (error) {
+      await sources.close();
+      await clients.close();
+      throw error;
+    }
+    const rotator = rotation.rotator;
+    const monitor = new Monitor({
+      targets: clients.targets,
+      thresholds: config.thresholds,
+      clock,
+      logger,
+      metrics,
+      overrides: () => rotator.overrides(),
+      sources,
+    });
+    metrics.setAccounts(config.accounts.map((a) => a.name));
+    metrics.scanIntervalSeconds(scheduleIntervalMs(config.schedule) / 1000);
+    return { config, clients, sources, rotation, monitor };
+  };
+  const close = async (generation: Generation) => {
+    await generation.rotation.close();
+    await generation.sources.close();
+    await generation.clients.close();
+  };
+
+  current = await build(options.config);
+  const started: Generation = current;
+  const live = (): Generation => current ?? started;
 
   let task: ScheduledTask | null = null;
   let stopped = false;
+  let reloading: Promise<unknown> | null = null;
   let server: RunningServer;
+  const view: MonitorView = {
+    get ready() {
+      return monitorView()?.ready ?? false;
+    },
+    get scanning() {
+      return live().monitor.scanning;
+    },
+    evaluation: (now) => monitorView()?.evaluation(now) ?? null,
+    scanStats: () => monitorView()?.scanStats() ?? [],
+    failures: () => monitorView()?.failures() ?? [],
+  };
   try {
     server = await startHttpServer({
-      host: config.listen.host,
-      port: config.listen.port,
+      host: options.config.listen.host,
+      port: options.config.listen.port,
       metrics,
-      monitor,
+      monitor: view,
       logger,
       now: () => clock.now(),
-      alive: () => !stopped && rotation.lockLost === null,
-      history: async () => (await rotation.audit.read({ limit: HISTORY_ROWS })).reverse(),
-      rotations: () => rotator.current,
+      alive: () => !stopped && live().rotation.lockLost === null,
+      fault: () => {
+        const fault = live().rotation.stateFault;
+        return fault ? `state_dir: ${fault.message}` : null;
+      },
+      held: () => metrics.heldAccounts(),
+      history: async () => (await live().rotation.audit.read({ limit: HISTORY_ROWS })).reverse(),
+      rotations: () => live().rotation.rotator.current,
       version: VERSION,
-      web: config.web,
+      web: options.config.web,
     });
   } catch (error) {
-    await rotation.close();
-    await sources.close();
-    await clients.close();
+    await close(started);
     throw error;
   }
 
@@ -110,55 +205,166 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // Each cycle first proves the state_dir lock is still ours: once it is lost (deleted, or taken over
   // after a lapsed lease) this daemon only monitors, and /healthz fails so that it gets restarted.
   let cycle: Promise<void> | null = null;
+  let scanning: Promise<void> | null = null;
   const tick = async (): Promise<void> => {
-    try {
-      const overlapsCycle = cycle !== null;
-      const result = await activeMonitor.scan();
-      if (!result || !config.rotation.enabled || stopped || rotation.lockLost) return;
-      if (overlapsCycle || cycle !== null) {
-        logger.warn("previous rotation cycle still running; not rotating from this scan");
-        return;
-      }
-      cycle = rotation
-        .assertLock()
-        .then(() => rotator.cycle(result.scanned, { offers: result.offers }).then(() => undefined));
+    if (reloading) return;
+    const { config, monitor, rotation } = live();
+    const run = (async () => {
       try {
-        await cycle;
-      } finally {
-        cycle = null;
+        const overlapsCycle = cycle !== null;
+        const result = await monitor.scan();
+        if (monitor.ready) previousMonitor = null;
+        if (!result || !config.rotation.enabled || stopped || rotation.lockLost) return;
+        if (overlapsCycle || cycle !== null) {
+          logger.warn("previous rotation cycle still running; not rotating from this scan");
+          return;
+        }
+        cycle = rotation
+          .assertLock()
+          .then(() =>
+            rotation.rotator.cycle(result.scanned, { offers: result.offers }).then(() => undefined),
+          );
+        try {
+          await cycle;
+        } finally {
+          cycle = null;
+        }
+      } catch (error) {
+        // A lost lock was logged where it was found.
+        if (!(error instanceof LockLostError)) logger.error({ err: error }, "scheduled run failed");
       }
+    })();
+    scanning = run;
+    await run;
+    if (scanning === run) scanning = null;
+  };
+
+  const schedule = (config: Config) => {
+    if (!(options.schedule ?? true)) return;
+    task = cron.schedule(config.schedule, () => tick(), { name: "scan" });
+    void tick();
+  };
+
+  const apply = async (next: Config): Promise<ReloadOutcome> => {
+    const running = live();
+    const restartNeeded = restartKeysChanged(running.config, next);
+    // Bound at start-up: kept as they run until a restart.
+    const config: Config = {
+      ...next,
+      listen: running.config.listen,
+      stateDir: running.config.stateDir,
+      web: running.config.web,
+    };
+    await task?.destroy();
+    task = null;
+    await Promise.all([scanning, cycle?.catch(() => undefined), running.monitor.idle()]);
+    logger.level = config.logLevel;
+    // The lock of state_dir is released and taken again: the same process, the same directory.
+    await running.rotation.close();
+    let generation: Generation;
+    try {
+      generation = await build(config);
     } catch (error) {
-      // A lost lock was logged where it was found.
-      if (!(error instanceof LockLostError)) logger.error({ err: error }, "scheduled run failed");
+      logger.error({ err: error }, "configuration reload failed; restarting with the running configuration");
+      current = await build(running.config);
+      await running.sources.close();
+      await running.clients.close();
+      schedule(running.config);
+      return { ok: false, problems: [error instanceof Error ? error.message : String(error)] };
+    }
+    previousMonitor = running.monitor.ready ? running.monitor : previousMonitor;
+    current = generation;
+    await running.sources.close();
+    await running.clients.close();
+    schedule(config);
+    return { ok: true, restartNeeded };
+  };
+
+  const reload = async (): Promise<ReloadOutcome> => {
+    if (!options.reload) return { ok: false, problems: ["configuration reload is not enabled"] };
+    while (reloading) await reloading.catch(() => undefined);
+    if (stopped) return { ok: false, problems: ["the daemon is stopping"] };
+    const loaded = options.reload.load();
+    if (!loaded.ok) {
+      logger.error(
+        { config: loaded.source, problems: loaded.problems },
+        "configuration reload refused; the running configuration stays",
+      );
+      metrics.configReloaded(false);
+      return { ok: false, problems: loaded.problems };
+    }
+    const applying = apply(loaded.config);
+    reloading = applying;
+    try {
+      const outcome = await applying;
+      metrics.configReloaded(outcome.ok);
+      if (outcome.ok) {
+        logger.info({ config: loaded.config.source }, "configuration reloaded");
+        if (outcome.restartNeeded.length > 0) {
+          logger.warn(
+            { keys: outcome.restartNeeded },
+            `changed ${outcome.restartNeeded.join(", ")}: applied only at a restart; running with the previous value`,
+          );
+        }
+      }
+      return outcome;
+    } finally {
+      reloading = null;
     }
   };
 
-  logger.info({ url: server.url, schedule: config.schedule, accounts: config.accounts.length }, "listening");
-  if (options.schedule ?? true) {
-    task = cron.schedule(config.schedule, () => tick(), { name: "scan" });
-    void tick();
+  const onSighup = () => {
+    logger.info("SIGHUP: reloading the configuration");
+    void reload();
+  };
+  if (options.reload?.sighup) process.on("SIGHUP", onSighup);
+  const watched = options.reload?.watchFile ?? null;
+  if (watched !== null) {
+    watchFile(
+      watched,
+      { interval: options.reload?.watchIntervalMs ?? WATCH_INTERVAL_MS, persistent: false },
+      (now, before) => {
+        if (now.mtimeMs === before.mtimeMs && now.ino === before.ino && now.size === before.size) return;
+        logger.info({ config: watched }, "configuration file changed: reloading");
+        void reload();
+      },
+    );
   }
+
+  logger.info(
+    { url: server.url, schedule: options.config.schedule, accounts: options.config.accounts.length },
+    "listening",
+  );
+  schedule(options.config);
 
   return {
     url: server.url,
-    monitor,
+    get config() {
+      return live().config;
+    },
+    get monitor() {
+      return live().monitor;
+    },
     metrics,
-    rotation,
+    get rotation() {
+      return live().rotation;
+    },
     tick,
+    reload,
     async stop(graceMs = 10_000) {
       stopped = true;
+      process.off("SIGHUP", onSighup);
+      if (watched !== null) unwatchFile(watched);
+      await reloading?.catch(() => undefined);
       await task?.destroy();
+      const { monitor } = live();
       const grace = new Promise<"timeout">((resolve) => setTimeout(resolve, graceMs, "timeout").unref());
-      const idle = Promise.all([activeMonitor.idle(), cycle?.catch(() => undefined)]).then(
-        () => "idle" as const,
-      );
+      const idle = Promise.all([monitor.idle(), cycle?.catch(() => undefined)]).then(() => "idle" as const);
       if ((await Promise.race([idle, grace])) === "timeout") {
         logger.warn({ grace_ms: graceMs }, "scan still running at shutdown; abandoning it");
       }
       await server.close();
-      await rotation.close();
-      await sources.close();
-      await clients.close();
+      await close(live());
     },
   };
 }

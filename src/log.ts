@@ -1,10 +1,13 @@
 // The one place loggers are made: pino JSON lines (or pino-pretty for people at a terminal), with API keys
 // and Authorization headers redacted wherever a caller puts them. Never decides on its own whether output
-// is pretty: the caller knows if stdout is a terminal.
+// is pretty: the caller knows if stdout is a terminal. pino-pretty is loaded only for a pretty logger, so
+// a daemon writing JSON never pays for it (nor for its dependencies) in memory or start-up time.
 
+import { createRequire } from "node:module";
 import pino from "pino";
-import pretty from "pino-pretty";
 import type { LogLevel } from "./config/types.js";
+
+type PrettyFactory = typeof import("pino-pretty");
 
 export type Logger = pino.Logger;
 
@@ -34,11 +37,17 @@ export interface LoggerOptions {
   readonly destination?: pino.DestinationStream;
 }
 
+/** pino-pretty, loaded on first use; synchronous so that createLogger stays synchronous. */
+function loadPretty(): PrettyFactory {
+  const loaded = createRequire(import.meta.url)("pino-pretty") as PrettyFactory | { default: PrettyFactory };
+  return "default" in loaded ? loaded.default : loaded;
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   // Synchronous writes: a daemon that crashes must not lose the lines that explain why.
   const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
   const stream = options.pretty
-    ? pretty({
+    ? loadPretty()({
         sync: true,
         destination,
         // Colour only for a terminal: escape codes in a file or a test's buffer are noise.

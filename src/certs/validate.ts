@@ -89,7 +89,8 @@ function fingerprintedBase64(text: string, fingerprint: string): string | null {
   return null;
 }
 
-function keyRejection(origin: string, certificate: ParsedCertificate): Rejection | null {
+/** Why a certificate's key is one SendGrid should not trust (shared with `check`'s weak warning). */
+export function keyRejection(origin: string, certificate: ParsedCertificate): Rejection | null {
   const { keyAlgorithm, keySize } = certificate;
   if (keyAlgorithm === "RSA") {
     if (keySize !== null && keySize >= MIN_RSA_BITS) return null;

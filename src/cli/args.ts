@@ -35,14 +35,31 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * A refusal that is not a usage error (an integration not found, a request that would be a no-op): one
+ * line, exit 2, and no usage text, since the command was typed correctly.
+ */
+export class RefusedError extends Error {
+  override readonly name = "RefusedError";
+}
+
+/** Declared by the commands whose output has a JSON form, and only by those. */
+export const JSON_OPTION: Readonly<Record<string, OptionSpec>> = {
+  json: { type: "boolean", description: "print JSON instead of a table" },
+};
+
 export const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   config: {
     type: "string",
     value: "FILE",
     description: "configuration file (default config/config.yaml when present)",
   },
-  json: { type: "boolean", description: "print JSON" },
   "log-level": { type: "string", value: "LEVEL", description: "trace, debug, info, warn, error or fatal" },
+  "log-format": {
+    type: "string",
+    value: "FORMAT",
+    description: "json or pretty (default: pretty at a terminal, else json)",
+  },
   help: { type: "boolean", short: "h", description: "show this help" },
 };
 
@@ -58,6 +75,22 @@ export function commandHelp(program: string, spec: CommandSpec<unknown>): string
     return `  ${flag.padEnd(30)} ${option.description}`;
   });
   return `${usageLine(program, spec)}\n\n${spec.summary}\n\nOptions:\n${rows.join("\n")}\n`;
+}
+
+/** The subcommands of a group such as `integrations`, when `group` is one. */
+export function groupOf<C>(specs: readonly CommandSpec<C>[], group: string): CommandSpec<C>[] {
+  return specs.filter((spec) => spec.name.startsWith(`${group} `));
+}
+
+export function groupHelp(program: string, group: string, specs: readonly CommandSpec<unknown>[]): string {
+  const rows = specs.map((spec) => `  ${spec.name.padEnd(24)} ${spec.summary}`);
+  return `Usage: ${program} ${group} <${specs.map((spec) => spec.name.slice(group.length + 1)).join("|")}> [options]
+
+Commands:
+${rows.join("\n")}
+
+Run '${program} ${group} <command> --help' for a command's options.
+`;
 }
 
 export function programHelp(program: string, specs: readonly CommandSpec<unknown>[]): string {

@@ -8,9 +8,12 @@ import { SendGridError } from "../sendgrid/errors.js";
 import { TlsCredentialsError } from "../server/tls.js";
 import { VERSION } from "../version.js";
 import {
+  RefusedError,
   UsageError,
   commandHelp,
   findCommand,
+  groupHelp,
+  groupOf,
   parseCommandArgs,
   programHelp,
   type CommandSpec,
@@ -36,11 +39,14 @@ export const COMMANDS: readonly CommandSpec<Io>[] = [
   emulatorCommand,
 ];
 
+/** A usage error: the message, then the usage of what was typed (the command, or else the program). */
 function usageFailure(io: Io, message: string, usage: string): number {
-  io.stderr.write(
-    `${PROGRAM}: ${message}\n${usage ? `${usage}\n` : ""}Run '${PROGRAM} --help' for the commands.\n`,
-  );
+  io.stderr.write(`${PROGRAM}: ${message}\n\n${usage}`);
   return 2;
+}
+
+function isHelp(word: string | undefined): boolean {
+  return word === "--help" || word === "-h" || word === "help";
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -54,10 +60,20 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
   const found = findCommand(COMMANDS, argv);
   if (!found) {
+    const group = groupOf(COMMANDS, argv[0]!);
+    if (group.length === 0)
+      return usageFailure(io, `unknown command '${argv[0]}'`, programHelp(PROGRAM, COMMANDS));
+    const help = groupHelp(PROGRAM, argv[0]!, group);
+    if (isHelp(argv[1])) {
+      io.stdout.write(help);
+      return 0;
+    }
     return usageFailure(
       io,
-      `unknown command '${argv.slice(0, 2).join(" ")}'`,
-      `Usage: ${PROGRAM} <command> [options]`,
+      argv[1] === undefined
+        ? `${argv[0]} needs a command`
+        : `unknown command '${argv.slice(0, 2).join(" ")}'`,
+      help,
     );
   }
   const { spec, rest } = found;
@@ -69,13 +85,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     return await spec.run(args, io);
   } catch (error) {
-    if (error instanceof UsageError) return usageFailure(io, error.message, error.usage);
+    if (error instanceof UsageError) return usageFailure(io, error.message, commandHelp(PROGRAM, spec));
     const exit = spec === checkCommand ? 3 : undefined;
     if (error instanceof ConfigError) {
       io.stderr.write(`${PROGRAM}: ${error.message}\n`);
       return exit ?? 2;
     }
     if (
+      error instanceof RefusedError ||
       error instanceof LockHeldError ||
       error instanceof InvalidSeedError ||
       error instanceof TlsCredentialsError

@@ -65,12 +65,15 @@ export function idpView(offer: ReadOffer, state: Pick<IntegrationState, "certifi
   }
   const { keyId } = offer.signing;
   const signing = keyId === null ? null : (certificates.find((c) => c.offered.keyId === keyId) ?? null);
+  const listed = offer.certificates.some((c) => c.keyId === keyId);
   const problem =
     keyId === null
       ? "the IdP names no active signing key"
       : signing
         ? null
-        : `the IdP's active signing key ${keyId} is not among the keys it lists`;
+        : listed
+          ? `the certificate of the IdP's active signing key ${keyId} cannot be read`
+          : `the IdP's active signing key ${keyId} is not among the keys it lists`;
   // Without a known signing key every key may be the one: trust them all rather than guess.
   const published = certificates.filter(
     (c) => !signing || c === signing || c.parsed.notAfter > signing.parsed.notAfter,

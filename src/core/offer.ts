@@ -67,6 +67,11 @@ export interface FailedOffer {
   readonly message: string;
   /** HTTP status of the IdP's answer when there was one: 401/403 name a credential or permission problem. */
   readonly status: number | null;
+  /**
+   * A stable code for metrics: the API's reason (http_403, timeout, rate_limited, ...) for okta and
+   * entra; the metadata source's (fetch_failed, signature_invalid, entity_not_found, ...) for metadata.
+   */
+  readonly reason: string;
 }
 
 export type Offer = ReadOffer | FailedOffer;

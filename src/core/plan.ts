@@ -466,11 +466,18 @@ function rolloverId(target: Target, now: Date): string {
   return `${target.account}/${target.integrationId}/rollover/${now.toISOString()}`;
 }
 
+/** The integration's rollovers, oldest first, with what this plan changed of them. */
+function rolloversOf(ctx: Context, target: Target): RolloverRecord[] {
+  const same = sameIntegration(target.account, target.integrationId);
+  return ctx.journal.rollovers.filter(same).map((r) => ctx.rollovers.get(r.id) ?? r);
+}
+
 /** Keys the journal says were rolled back: never picked again as the next key. */
 function rolledBackKeys(ctx: Context, target: Target): Set<string> {
-  const same = sameIntegration(target.account, target.integrationId);
   return new Set(
-    ctx.journal.rollovers.filter((r) => same(r) && r.phase === "rolled_back" && r.key).map((r) => r.key!.id),
+    rolloversOf(ctx, target)
+      .filter((r) => r.phase === "rolled_back" && r.key)
+      .map((r) => r.key!.id),
   );
 }
 
@@ -494,8 +501,7 @@ function startRollover(
   if (!ctx.input.only?.force) {
     if (!isDue(signing.parsed, rule.rotateBefore, now)) return;
     // A rollback hands the integration to a person: no new rollover until `rotate` asks for one.
-    const same = sameIntegration(target.account, target.integrationId);
-    const last = ctx.journal.rollovers.filter(same).at(-1);
+    const last = rolloversOf(ctx, target).at(-1);
     if (last?.phase === "rolled_back")
       return planner.note(
         "warn",
@@ -725,16 +731,17 @@ function continueRollover(
       });
       return;
     case "confirmed": {
-      // Someone switched the IdP to another key since: this rollover is over, and must not hold up the next.
+      // The IdP's admin switched away from the new key since: that is a rollback by hand. It must not hold up
+      // the next rollover, and the key they left is not picked again.
       if (activeKeyId !== record.key!.id) {
         update({
-          phase: "retired",
+          phase: "rolled_back",
           retiredAt: now,
-          note: `the IdP switched from key ${record.key!.id} to ${activeKeyId ?? "none"}`,
+          note: `the IdP was switched from key ${record.key!.id} to ${activeKeyId ?? "none"} outside this tool`,
         });
         return planner.note(
           "warn",
-          `rollover ${record.id}: the IdP no longer signs with key ${record.key!.id}`,
+          `rollover ${record.id}: the IdP no longer signs with key ${record.key!.id}; taken as a rollback`,
         );
       }
       const pending = record.replaces.some((ref) => planner.certificate(ref.certificateId)?.enabled);

@@ -118,9 +118,14 @@ function rollbackRotation(
   }
   const uploaded = state.certificates.find((c) => c.api.id === rotation.certificateId);
   if (uploaded?.enabled) {
-    if (view?.signing && view.signing.parsed.fingerprintSha256 === rotation.fingerprint)
+    // Unless the IdP names another key as its signing one, this certificate may be the one it signs with.
+    const maySign =
+      view !== null &&
+      view.published.has(rotation.fingerprint) &&
+      (view.signing === null || view.signing.parsed.fingerprintSha256 === rotation.fingerprint);
+    if (maySign)
       return refuse(
-        `not rolling back: the IdP signs with certificate ${uploaded.api.id}; disabling it would lock everyone out`,
+        `not rolling back: the IdP signs (or may sign) with certificate ${uploaded.api.id}; disabling it would lock everyone out`,
       );
     const remaining = state.certificates.filter(
       (c) => c.api.id !== uploaded.api.id && (isUsable(c) || restored.has(c.api.id)),

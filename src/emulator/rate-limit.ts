@@ -1,6 +1,6 @@
-// Fixed-window rate limiting per API key, with SendGrid's X-RateLimit-* headers (Okta's X-Rate-Limit-*
-// on request). A window opens with
-// the first request after the previous one ended. Reads the injected clock only; never answers requests.
+// Fixed-window rate limiting per key (the caller's choice: an endpoint, or the whole account), with
+// SendGrid's X-RateLimit-* headers (Okta's X-Rate-Limit-* on request). A window opens with the first
+// request after the previous one ended. Reads the injected clock only; never answers requests.
 
 export interface RateLimitOptions {
   readonly limit: number;
@@ -11,6 +11,11 @@ export interface RateLimitOptions {
   readonly retryAfter?: boolean;
   /** Header names: SendGrid's "X-RateLimit" (default) or Okta's "X-Rate-Limit". */
   readonly headerPrefix?: "X-RateLimit" | "X-Rate-Limit";
+  /**
+   * What one window counts: "endpoint" (default; SendGrid limits each endpoint on its own, see its "Rate
+   * Limits" API reference) or "account" (one bucket for every request, the lenient variant).
+   */
+  readonly per?: "endpoint" | "account";
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { limit: 10_000, windowMs: 60_000 };

@@ -1,20 +1,55 @@
-// The SendGrid SSO endpoints: matches a request to its route, validates the body and applies it to the
-// state, returning status and JSON text. Knows nothing of sockets, auth, rate limits or faults.
+// The SendGrid SSO endpoints (and the Teammates API's read of one teammate): matches a request to its
+// route, validates the body and applies it to the state, returning status and JSON text. Knows nothing of
+// sockets, auth, rate limits or faults. By default it answers as strictly as the published OpenAPI spec
+// (twilio/sendgrid-oai, spec/yaml/tsg_sso_v3.yaml) allows; ApiBehaviour holds the lenient variants.
 
 import type { z } from "zod";
 import {
   certificateCreate,
   certificatePatch,
   checkBody,
+  grantedScopes,
   integrationCreate,
+  integrationPartialPatch,
   integrationPatch,
   teammateCreate,
+  teammatePartialPatch,
   teammatePatch,
+  teammateRuleErrors,
+  type TeammateBody,
 } from "./requests.js";
 import type { EmulatorState, MutationOrigin, TeammateRecord } from "./state.js";
 import type { ApiError, WireRenderer } from "./wire.js";
 
-export const API_PREFIX = "/v3/sso";
+export const API_PREFIX = "/v3";
+
+/** How the emulated API behaves where the spec is silent or the real service is known to be lenient. */
+export interface ApiBehaviour {
+  /**
+   * The status of an unknown id. The spec documents no 404 for any SSO call, only 400 (default), so a
+   * client must not take 404 as the only "not found"; 404 is the variant.
+   */
+  readonly notFoundStatus: 400 | 404;
+  /** Accept a PATCH of an integration without all five fields the spec requires (default false). */
+  readonly partialIntegrationPatch: boolean;
+  /** Accept a PATCH of a teammate without first_name and last_name (default false). */
+  readonly partialTeammatePatch: boolean;
+  /** Check the teammate permission rules and adjust scopes as SendGrid does (default true). */
+  readonly teammateRules: boolean;
+}
+
+export const DEFAULT_BEHAVIOUR: ApiBehaviour = {
+  notFoundStatus: 400,
+  partialIntegrationPatch: false,
+  partialTeammatePatch: false,
+  teammateRules: true,
+};
+
+export interface Api {
+  answer(request: ApiRequest): ApiResponse;
+  /** The route template a path matches (`GET /v3/sso/certificates/:cert_id`), or null; rate limits are per template. */
+  templateOf(method: string, path: string): string | null;
+}
 
 export type RequestBody =
   | { readonly kind: "none" }
@@ -69,12 +104,20 @@ function matchRoute(route: Route, segments: readonly string[]): string[] | null 
   return params;
 }
 
-export function createApi(state: EmulatorState, wire: WireRenderer): (request: ApiRequest) => ApiResponse {
+export function createApi(
+  state: EmulatorState,
+  wire: WireRenderer,
+  behaviour: ApiBehaviour = DEFAULT_BEHAVIOUR,
+): Api {
   const json = (status: number, body: string): ApiResponse => ({ status, body });
   const fail = (status: number, errors: readonly ApiError[]): ApiResponse =>
     json(status, wire.errors(errors));
   const notFound = (what: string, field: string | null = null): ApiResponse =>
-    fail(404, [{ message: `${what} not found`, field, errorId: "not_found" }]);
+    fail(behaviour.notFoundStatus, [{ message: `${what} not found`, field, errorId: "not_found" }]);
+  const unknownRoute = (request: ApiRequest): ApiResponse =>
+    fail(404, [
+      { message: `route ${request.method} ${request.path} not found`, field: null, errorId: "not_found" },
+    ]);
   const withCompleted = (request: ApiRequest): boolean => request.query.get("si") === "true";
   const originOf = (request: ApiRequest): MutationOrigin => ({
     method: request.method as MutationOrigin["method"],
@@ -114,13 +157,21 @@ export function createApi(state: EmulatorState, wire: WireRenderer): (request: A
       },
     ]);
 
-  function teammateInput(value: z.infer<typeof teammatePatch>): Partial<Omit<TeammateRecord, "email">> {
+  /** The teammate rules, when on: the 400 SendGrid would answer, or null. */
+  function teammateRefusal(value: TeammateBody): ApiResponse | null {
+    if (!behaviour.teammateRules) return null;
+    const errors = teammateRuleErrors(value);
+    return errors.length > 0 ? fail(400, errors) : null;
+  }
+
+  function teammateInput(value: TeammateBody): Partial<Omit<TeammateRecord, "email">> {
+    const scopes = (given: readonly string[]) => (behaviour.teammateRules ? grantedScopes(given) : given);
     return {
       ...(value.first_name !== undefined && { firstName: value.first_name }),
       ...(value.last_name !== undefined && { lastName: value.last_name }),
       ...(value.is_admin !== undefined && { isAdmin: value.is_admin }),
       ...(value.persona !== undefined && { persona: value.persona }),
-      ...(value.scopes !== undefined && { scopes: value.scopes }),
+      ...(value.scopes !== undefined && { scopes: scopes(value.scopes) }),
       ...(value.has_restricted_subuser_access !== undefined && {
         hasRestrictedSubuserAccess: value.has_restricted_subuser_access,
       }),
@@ -136,7 +187,7 @@ export function createApi(state: EmulatorState, wire: WireRenderer): (request: A
 
   const routes: readonly Route[] = [
     {
-      segments: ["integrations"],
+      segments: ["sso", "integrations"],
       handlers: {
         GET: (request) => json(200, wire.integrations(state.listIntegrations(), withCompleted(request))),
         POST: (request) => {
@@ -154,12 +205,12 @@ export function createApi(state: EmulatorState, wire: WireRenderer): (request: A
             },
             originOf(request),
           );
-          return json(200, wire.integration(record, withCompleted(request)));
+          return json(200, wire.createdIntegration(record, withCompleted(request)));
         },
       },
     },
     {
-      segments: ["integrations", ":id"],
+      segments: ["sso", "integrations", ":id"],
       handlers: {
         GET: (request, [id = ""]) => {
           const record = state.getIntegration(id);
@@ -169,7 +220,10 @@ export function createApi(state: EmulatorState, wire: WireRenderer): (request: A
         },
         PATCH: (request, [id = ""]) => {
           if (!state.getIntegration(id)) return notFound("integration", "id");
-          const body = bodyOf(request, integrationPatch);
+          const body = bodyOf(
+            request,
+            behaviour.partialIntegrationPatch ? integrationPartialPatch : integrationPatch,
+          );
           if (!body.ok) return body.response;
           const { value } = body;
           const record = state.updateIntegration(
@@ -196,7 +250,7 @@ export function createApi(state: EmulatorState, wire: WireRenderer): (request: A
       },
     },
     {
-      segments: ["integrations", ":integration_id", "certificates"],
+      segments: ["sso", "integrations", ":integration_id", "certificates"],
       handlers: {
         GET: (_request, [id = ""]) =>
           state.getIntegration(id)
@@ -205,7 +259,7 @@ export function createApi(state: EmulatorState, wire: WireRenderer): (request: A
       },
     },
     {
-      segments: ["certificates"],
+      segments: ["sso", "certificates"],
       handlers: {
         POST: (request) => {
           const body = bodyOf(request, certificateCreate);
@@ -225,7 +279,7 @@ export function createApi(state: EmulatorState, wire: WireRenderer): (request: A
       },
     },
     {
-      segments: ["certificates", ":cert_id"],
+      segments: ["sso", "certificates", ":cert_id"],
       handlers: {
         GET: (_request, [id = ""]) => {
           const record = state.getCertificate(id);
@@ -248,7 +302,8 @@ export function createApi(state: EmulatorState, wire: WireRenderer): (request: A
             },
             originOf(request),
           );
-          return json(200, wire.certificate(record));
+          const answer = wire.patchedCertificate(record);
+          return answer === null ? { status: 200, body: null } : json(200, answer);
         },
         DELETE: (request, [id = ""]) => {
           if (!state.getCertificate(id)) return notFound("certificate", "cert_id");
@@ -257,19 +312,21 @@ export function createApi(state: EmulatorState, wire: WireRenderer): (request: A
       },
     },
     {
-      segments: ["teammates"],
+      segments: ["sso", "teammates"],
       handlers: {
         POST: (request) => {
           const body = bodyOf(request, teammateCreate);
           if (!body.ok) return body.response;
           const { value } = body;
+          const refused = teammateRefusal(value);
+          if (refused) return refused;
           if (state.teammates.has(value.email)) {
             return fail(400, [
               { message: `username ${value.email} already exists`, field: "email", errorId: "duplicate" },
             ]);
           }
           const record = state.addTeammate(
-            { email: value.email, ...teammateInput(value) },
+            { email: value.email, ...teammateInput({ scopes: [], ...value }) },
             originOf(request),
           );
           return json(201, wire.teammate(record, false));
@@ -277,12 +334,14 @@ export function createApi(state: EmulatorState, wire: WireRenderer): (request: A
       },
     },
     {
-      segments: ["teammates", ":username"],
+      segments: ["sso", "teammates", ":username"],
       handlers: {
         PATCH: (request, [username = ""]) => {
           if (!state.teammates.has(username)) return notFound("teammate", "username");
-          const body = bodyOf(request, teammatePatch);
+          const body = bodyOf(request, behaviour.partialTeammatePatch ? teammatePartialPatch : teammatePatch);
           if (!body.ok) return body.response;
+          const refused = teammateRefusal(body.value);
+          if (refused) return refused;
           return json(
             200,
             wire.teammate(state.updateTeammate(username, teammateInput(body.value), originOf(request)), true),
@@ -290,16 +349,39 @@ export function createApi(state: EmulatorState, wire: WireRenderer): (request: A
         },
       },
     },
+    {
+      // The Teammates API (spec/yaml/tsg_teammates_v3.yaml): the only read of one SSO teammate.
+      segments: ["teammates", ":username"],
+      handlers: {
+        GET: (_request, [username = ""]) => {
+          const record = state.teammates.get(username);
+          return record ? json(200, wire.teammate(record, true)) : notFound("teammate", "username");
+        },
+      },
+    },
   ];
 
-  return (request) => {
-    const inside = request.path.startsWith(`${API_PREFIX}/`)
-      ? request.path.slice(API_PREFIX.length + 1)
-      : null;
-    const segments = inside?.replace(/\/$/, "").split("/") ?? [];
-    for (const route of inside === null ? [] : routes) {
+  /** The route and its parameters for a path, or null. */
+  function find(path: string): { route: Route; params: string[] } | null {
+    const inside = path.startsWith(`${API_PREFIX}/`) ? path.slice(API_PREFIX.length + 1) : null;
+    if (inside === null) return null;
+    const segments = inside.replace(/\/$/, "").split("/");
+    for (const route of routes) {
       const params = matchRoute(route, segments);
-      if (!params) continue;
+      if (params) return { route, params };
+    }
+    return null;
+  }
+
+  return {
+    templateOf(method, path) {
+      const found = find(path);
+      return found ? `${method} ${API_PREFIX}/${found.route.segments.join("/")}` : null;
+    },
+    answer(request) {
+      const found = find(request.path);
+      if (!found) return unknownRoute(request);
+      const { route, params } = found;
       // Own keys only: a method named like an Object.prototype member must not find one.
       const handler = Object.hasOwn(route.handlers, request.method)
         ? route.handlers[request.method as Method]
@@ -311,7 +393,6 @@ export function createApi(state: EmulatorState, wire: WireRenderer): (request: A
         ]),
         headers: { Allow: Object.keys(route.handlers).join(", ") },
       };
-    }
-    return notFound(`route ${request.method} ${request.path}`);
+    },
   };
 }

@@ -6,10 +6,17 @@ import { timingSafeEqual } from "node:crypto";
 import { FaultController, seededRandom } from "./faults.js";
 import { loggedBody, startHost, type HostRequest, type RequestLogEntry } from "./http-host.js";
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from "./rate-limit.js";
-import { createApi, type ApiResponse } from "./routes.js";
+import { DEFAULT_BEHAVIOUR, createApi, type ApiBehaviour, type ApiResponse } from "./routes.js";
 import { applySeed, buildSeed, type Seed } from "./seeds.js";
 import { EmulatorState } from "./state.js";
-import { DEFAULT_QUIRKS, FORBIDDEN_BODY, UNAUTHORIZED_BODY, WireRenderer, type Quirks } from "./wire.js";
+import {
+  DEFAULT_QUIRKS,
+  FORBIDDEN_BODY,
+  TOO_MANY_REQUESTS_BODY,
+  UNAUTHORIZED_BODY,
+  WireRenderer,
+  type Quirks,
+} from "./wire.js";
 
 export type { RequestLogEntry, RequestOutcome } from "./http-host.js";
 
@@ -24,9 +31,12 @@ export interface EmulatorOptions {
   readonly port?: number;
   /** Clock for rate-limit windows, last_updated, history, the log and the demo seed. */
   readonly now?: () => Date;
-  /** Default 10,000 requests per 60 s, reset as a unix time, no Retry-After. */
+  /** Default 10,000 requests per 60 s per endpoint, reset as a unix time, no Retry-After. */
   readonly rateLimit?: RateLimitOptions;
+  /** How answers are shaped; the defaults are the spec's strictest reading (see wire.ts). */
   readonly quirks?: Partial<Quirks>;
+  /** How requests are judged; the defaults are the spec's strictest reading (see routes.ts). */
+  readonly behaviour?: Partial<ApiBehaviour>;
   /** Seed of the fault RNG; fixed in tests so probabilistic faults replay exactly. */
   readonly seedRandom?: number;
 }
@@ -45,8 +55,9 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
-/** One account, one rate limit, whichever of its keys a request carries. */
-const RATE_LIMIT_BUCKET = "account";
+/** With `per: "account"`: one rate limit, whichever of its keys a request carries. */
+const ACCOUNT_BUCKET = "account";
+const UNKNOWN_ROUTE_BUCKET = "unknown route";
 
 function keyMatches(header: string | undefined, apiKey: string): boolean {
   const token = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
@@ -58,11 +69,12 @@ function keyMatches(header: string | undefined, apiKey: string): boolean {
 
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const now = options.now ?? (() => new Date());
-  const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, now);
+  const rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const limiter = new RateLimiter(rateLimit, now);
   const state = new EmulatorState(now);
   applySeed(state, await buildSeed(options.seed ?? { kind: "empty" }, now()));
   const wire = new WireRenderer({ ...DEFAULT_QUIRKS, ...options.quirks });
-  const api = createApi(state, wire);
+  const api = createApi(state, wire, { ...DEFAULT_BEHAVIOUR, ...options.behaviour });
   const faults = new FaultController(seededRandom(options.seedRandom ?? Math.floor(Math.random() * 2 ** 32)));
   let apiKey = options.apiKey;
 
@@ -71,17 +83,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     if (!keyMatches(request.incoming.headers.authorization, apiKey)) {
       return { status: 401, body: UNAUTHORIZED_BODY };
     }
-    const rate = limiter.take(RATE_LIMIT_BUCKET);
-    if (!rate.allowed) {
-      return {
-        status: 429,
-        body: wire.errors([{ message: "too many requests", field: null, errorId: "rate_limited" }]),
-        headers: rate.headers,
-      };
-    }
+    const bucket =
+      rateLimit.per === "account"
+        ? ACCOUNT_BUCKET
+        : (api.templateOf(request.method, request.url.pathname) ?? UNKNOWN_ROUTE_BUCKET);
+    const rate = limiter.take(bucket);
+    if (!rate.allowed) return { status: 429, body: TOO_MANY_REQUESTS_BODY, headers: rate.headers };
     const response = state.forbidden
       ? { status: 403, body: FORBIDDEN_BODY }
-      : api({
+      : api.answer({
           method: request.method,
           path: request.url.pathname,
           query: request.url.searchParams,

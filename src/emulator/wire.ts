@@ -1,11 +1,21 @@
 // Shapes emulator records into SendGrid's JSON, misspellings and quirks included, and caches the text per
 // immutable record so listing thousands of certificates costs a string join. Never touches state.
+// The defaults follow the published OpenAPI spec (twilio/sendgrid-oai, spec/yaml/tsg_sso_v3.yaml) where it
+// is strictest: its certificate examples carry no `enabled`, and its POST /v3/sso/integrations example no
+// `id`. The lenient variants are options, and the tests run both.
 
 import type { CertificateRecord, IntegrationRecord, TeammateRecord } from "./state.js";
 
 export interface Quirks {
-  /** Leave `enabled` out of certificates, as the real service often does. */
+  /** Leave `enabled` out of certificates, as every example of the spec does (default true). */
   readonly omitEnabled: boolean;
+  /** The POST /v3/sso/integrations answer carries the new `id` (the spec's example has none; default false). */
+  readonly createdIntegrationId: boolean;
+  /**
+   * The answer of PATCH /v3/sso/certificates/{id}: "certificate" (the current spec) or "empty" (a 200 with
+   * no body, as the older spec documented it).
+   */
+  readonly certificatePatchAnswer: "certificate" | "empty";
   readonly timestamps: "number" | "numeric-string" | "iso";
   /** "bare": base64 body only, no BEGIN/END lines; "crlf": CRLF line ends. */
   readonly pem: "full" | "bare" | "crlf";
@@ -13,7 +23,9 @@ export interface Quirks {
 }
 
 export const DEFAULT_QUIRKS: Quirks = {
-  omitEnabled: false,
+  omitEnabled: true,
+  createdIntegrationId: false,
+  certificatePatchAnswer: "certificate",
   timestamps: "number",
   pem: "full",
   errorShape: "array",
@@ -30,6 +42,10 @@ export const UNAUTHORIZED_BODY = JSON.stringify({
   errors: [{ field: null, message: "authorization required" }],
 });
 export const FORBIDDEN_BODY = JSON.stringify({ errors: [{ field: null, message: "access forbidden" }] });
+/** What SendGrid answers past a rate limit, whatever shape its other errors take. */
+export const TOO_MANY_REQUESTS_BODY = JSON.stringify({
+  errors: [{ field: null, message: "too many requests" }],
+});
 
 /** SendGrid generates the SP URLs from the integration id; Single Sign-On and Audience URL are the same. */
 export function serviceProviderUrl(integrationId: string): string {
@@ -61,6 +77,18 @@ export class WireRenderer {
     return (cached[key] ??= JSON.stringify(this.#integrationObject(record, withCompleted)));
   }
 
+  /** The answer of a create: as `integration`, without the id unless `createdIntegrationId`. */
+  createdIntegration(record: IntegrationRecord, withCompleted: boolean): string {
+    if (this.#quirks.createdIntegrationId) return this.integration(record, withCompleted);
+    const {
+      id: _id,
+      single_signon_url: _sso,
+      audience_url: _audience,
+      ...rest
+    } = this.#integrationObject(record, withCompleted);
+    return JSON.stringify(rest);
+  }
+
   integrations(records: readonly IntegrationRecord[], withCompleted: boolean): string {
     return `[${records.map((record) => this.integration(record, withCompleted)).join(",")}]`;
   }
@@ -72,6 +100,11 @@ export class WireRenderer {
       this.#certificates.set(record, text);
     }
     return text;
+  }
+
+  /** The answer of a certificate PATCH: the certificate, or null for the older spec's empty 200. */
+  patchedCertificate(record: CertificateRecord): string | null {
+    return this.#quirks.certificatePatchAnswer === "empty" ? null : this.certificate(record);
   }
 
   certificates(records: readonly CertificateRecord[]): string {

@@ -4,17 +4,11 @@
 // waits and validation. Knows no endpoint; service-principals.ts does. Never puts the client secret or a
 // token in an error.
 
-import {
-  JsonTransport,
-  type Clock,
-  type Dialect,
-  type RequestObserver,
-  type RequestSpec,
-} from "../http/transport.js";
+import { JsonTransport, type Dialect, type RequestSpec, type TransportSettings } from "../http/transport.js";
 import { GraphError, describeGraphError, parseGraphError, type GraphErrorBody } from "./errors.js";
 import { TokenProvider } from "./token.js";
 
-export interface GraphClientOptions {
+export interface GraphClientOptions extends TransportSettings {
   /** The `account` label of observer events and metrics. */
   readonly label: string;
   readonly tenantId: string;
@@ -25,16 +19,6 @@ export interface GraphClientOptions {
   readonly authorityUrl: string;
   /** e.g. https://graph.microsoft.com, no trailing slash; also the token's resource (`{graphUrl}/.default`). */
   readonly graphUrl: string;
-  /** Per attempt, body included. */
-  readonly timeoutMs: number;
-  readonly maxRetries: number;
-  /** Graph requests in flight. */
-  readonly maxConcurrency: number;
-  readonly deadlineMs?: number;
-  readonly observer?: RequestObserver;
-  readonly clock?: Clock;
-  /** Jitter source in [0, 1). */
-  readonly random?: () => number;
 }
 
 const EXPIRED_TOKEN_CODE = "InvalidAuthenticationToken";

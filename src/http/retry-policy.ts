@@ -5,6 +5,12 @@
 export const BACKOFF_BASE_MS = 500;
 /** The longest single backoff; also the slack the default deadline leaves for waiting. */
 export const BACKOFF_CAP_MS = 30_000;
+/**
+ * The longest wait a server may impose (Retry-After, a 429's rate-limit reset): a far value, hostile or
+ * mistaken (Retry-After: 315360000), would otherwise hold every call of the account until a restart.
+ * Longer than any rate-limit window of SendGrid, Okta or Graph (a minute to an hour).
+ */
+export const SERVER_WAIT_CAP_MS = 15 * 60_000;
 /** Below this, a rate-limit reset header is seconds-until-reset, not a unix time (10^9 s is September 2001). */
 const ABSOLUTE_RESET_MIN = 1_000_000_000;
 
@@ -62,7 +68,10 @@ export function parseRateLimitReset(value: string | undefined, nowMs: number): n
     : Math.max(0, Math.ceil(seconds * 1000 - nowMs));
 }
 
-/** The wait the server asks for (the longer of its two headers), or null when it asks for none. */
+/**
+ * The wait the server asks for (the longer of its two headers, at most SERVER_WAIT_CAP_MS), or null when
+ * it asks for none.
+ */
 export function serverWaitMs(
   headers: { readonly retryAfter?: string; readonly rateLimitReset?: string },
   status: number,
@@ -72,5 +81,5 @@ export function serverWaitMs(
   // The reset time says when the window refills; it is a wait request only on a 429.
   const reset = status === 429 ? parseRateLimitReset(headers.rateLimitReset, nowMs) : null;
   if (retryAfter === null && reset === null) return null;
-  return Math.max(retryAfter ?? 0, reset ?? 0);
+  return Math.min(SERVER_WAIT_CAP_MS, Math.max(retryAfter ?? 0, reset ?? 0));
 }

@@ -73,12 +73,16 @@ export interface Dialect<E extends ApiError, B> {
   createError(init: ApiErrorInit, body: B | null): E;
 }
 
-export interface TransportOptions<E extends ApiError, B> {
+export interface TransportOptions<E extends ApiError, B> extends TransportSettings {
   /** The `account` label of metrics and observer events. */
   account: string;
   /** e.g. https://api.sendgrid.com; a path prefix is kept. */
   baseUrl: string;
   dialect: Dialect<E, B>;
+}
+
+/** What an API client hands its transport unchanged. */
+export interface TransportSettings {
   /** Per attempt, body included. */
   timeoutMs: number;
   maxRetries: number;
@@ -109,6 +113,8 @@ export interface RequestEvent {
 /** Called once per attempt, synchronously; it must not throw. */
 export interface RequestObserver {
   onRequest(event: RequestEvent): void;
+  /** A 429 holds every call of `account` until `until` (the server's wait, capped): metrics, status page. */
+  onHold?(event: { readonly account: string; readonly until: Date }): void;
 }
 
 export interface RequestSpec<T> {
@@ -272,8 +278,13 @@ export class JsonTransport<E extends ApiError, B> {
       refresh = false;
       const asked = failure.serverWaitMs;
       // The window is the transport's, not this call's: every other call holds off until it resets too.
-      if (failure.status === 429 && asked !== null && asked > 0)
+      if (failure.status === 429 && asked !== null && asked > 0) {
         this.rateLimitedUntil = Math.max(this.rateLimitedUntil, this.clock.now() + asked);
+        this.options.observer?.onHold?.({
+          account: this.options.account,
+          until: new Date(this.rateLimitedUntil),
+        });
+      }
       const decision = decide(policyMethod, failure.outcome);
       if (decision === "unknown") throw this.outcomeUnknown(call, failure, attempt);
       if (decision === "fail" || retries >= this.options.maxRetries)

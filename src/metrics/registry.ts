@@ -5,9 +5,11 @@
 // keeps its text (snapshot-gauge.ts): thousands of certificates render in a fraction of prom-client's time.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { StepAction } from "../core/journal.js";
+import type { RotationRule } from "../config/types.js";
+import { ACTIVE_ROLLOVER_PHASES, type Journal, type StepAction } from "../core/journal.js";
 import type { ApiCertificate, Integration, ParsedCertificate } from "../core/model.js";
 import { REASON_CODES, type ReasonCode } from "../core/reasons.js";
+import { matchRule } from "../core/rules.js";
 import type { Evaluation } from "../core/status.js";
 import { SeriesLabels, SnapshotGauge } from "./snapshot-gauge.js";
 
@@ -19,11 +21,25 @@ export interface AccountScanStats {
   readonly success: boolean;
 }
 
+/** The rotation journal and the rules that say each rotation's overlap. */
+export interface RotationView {
+  readonly journal: Journal;
+  readonly rules: readonly RotationRule[];
+}
+
+/** An account whose API asked for a wait: its calls are held until `until` (capped, see retry-policy.ts). */
+export interface HeldAccount {
+  readonly account: string;
+  readonly until: Date;
+}
+
 /** What the registry reads at scrape time: the shell decides where it comes from. */
 export interface MetricsSource {
   /** The evaluation of the latest (carried-forward) inventory at `now`; null before the first scan. */
   evaluation(now: Date): Evaluation | null;
   scanStats(): readonly AccountScanStats[];
+  /** Rotations under way; absent or null: none known. */
+  rotations?(): RotationView | null;
 }
 
 export interface RequestSample {
@@ -36,6 +52,18 @@ export interface RequestSample {
 }
 
 export type RotationResult = "success" | "failure" | "skipped";
+
+/** A rotation (SendGrid's steps) or a key rollover (the IdP's steps) under way, as exported. */
+export interface ActiveRotation {
+  readonly account: string;
+  readonly integrationId: string;
+  readonly rotationId: string;
+  readonly phase: string;
+  /** When it entered its phase. */
+  readonly since: Date;
+  /** When its next step was due: at once for every phase but the overlap after verification. */
+  readonly due: Date;
+}
 
 export interface MetricsOptions {
   readonly accounts: readonly string[];
@@ -65,8 +93,8 @@ const PROMTOOL_REJECTED_DEFAULTS = [
 const INTEGRATION_LABELS = ["account", "integration_id", "integration_name"] as const;
 const INFO_LABELS = [...INTEGRATION_LABELS, "enabled", "completed"] as const;
 const IDP_LABELS = [...INTEGRATION_LABELS, "source"] as const;
-const IDP_SOURCES = ["metadata", "okta", "entra"] as const;
 const SHORT_CERT_LABELS = ["account", "integration_id", "certificate_id"] as const;
+const PHASE_LABELS = ["account", "integration_id", "rotation_id", "phase"] as const;
 const seconds = (date: Date): number => date.getTime() / 1000;
 
 type Labels<T extends readonly string[]> = SeriesLabels<T[number]>;
@@ -163,15 +191,26 @@ export class Metrics {
   private readonly scanErrors: Counter<"account" | "reason">;
   private readonly skippedScans: Counter;
   private readonly rotations: Counter<"account" | "integration_id" | "step" | "result">;
-  private readonly idpReadErrors: Counter<"source">;
+  private readonly idpReadErrors: Counter<"source" | "reason">;
   private readonly idpRequests: Counter<"source" | "method" | "route" | "status">;
   private readonly rotationLastSuccess: Gauge<"account" | "integration_id">;
   private readonly rotationBackoff: Gauge<"account" | "integration_id">;
+  private readonly scanInterval: Gauge;
+  private readonly stateWriteErrors: Counter;
+  private readonly stateWriteSuccess: Gauge;
+  private readonly reloadSuccessful: Gauge;
+  private readonly reloadSuccessAt: Gauge;
+  private readonly heldUntil: Gauge<"account">;
+  private readonly held = new Map<string, Date>();
+  private readonly accounts: Set<string>;
+  private readonly now: () => Date;
   private readonly refreshSnapshot: () => void;
 
   constructor(options: MetricsOptions) {
     const { registry } = this;
     const registers = [registry];
+    this.accounts = new Set(options.accounts);
+    this.now = options.now;
     if (options.processMetrics ?? true) {
       collectDefaultMetrics({ register: registry });
       // prom-client exposes these counts as gauges named *_total, which `promtool check metrics` rejects;
@@ -195,9 +234,7 @@ export class Metrics {
       registers,
     });
     // Every (account, reason) starts at zero so that increase() sees the first error.
-    for (const account of options.accounts) {
-      for (const reason of REASON_CODES) this.scanErrors.inc({ account, reason }, 0);
-    }
+    for (const account of options.accounts) this.zeroScanErrors(account);
     this.skippedScans = new Counter({
       name: "sendgrid_sso_scans_skipped_total",
       help: "Scheduled scans skipped because the previous scan was still running.",
@@ -236,11 +273,10 @@ export class Metrics {
     });
     this.idpReadErrors = new Counter({
       name: "sendgrid_sso_idp_read_errors_total",
-      help: "Failed reads of an IdP source (Okta, Entra ID, metadata), by source type.",
-      labelNames: ["source"],
+      help: "Failed reads of an IdP source (Okta, Entra ID, metadata), by source type and stable reason code.",
+      labelNames: ["source", "reason"],
       registers,
     });
-    for (const source of IDP_SOURCES) this.idpReadErrors.inc({ source }, 0);
     this.idpRequests = new Counter({
       name: "sendgrid_sso_idp_api_requests_total",
       help: "Requests made to an IdP management API (Okta, Microsoft Graph and its token endpoint), by templated route and HTTP status ('error': no answer).",
@@ -253,6 +289,45 @@ export class Metrics {
       labelNames: ["account", "integration_id"],
       registers,
     });
+    this.scanInterval = new Gauge({
+      name: "sendgrid_sso_scan_interval_seconds",
+      help: "Seconds between two scheduled scans (from `schedule`): the alerts' measure of a late scan.",
+      registers,
+    });
+    this.stateWriteErrors = new Counter({
+      name: "sendgrid_sso_state_write_errors_total",
+      help: "Failed writes of the state_dir (journal, lock lease): a full or failing disk.",
+      registers,
+    });
+    this.stateWriteErrors.inc(0);
+    this.stateWriteSuccess = new Gauge({
+      name: "sendgrid_sso_state_last_write_success",
+      help: "1 when the last write of the state_dir succeeded, 0 when it failed.",
+      registers,
+    });
+    this.stateWriteSuccess.set(1);
+    this.reloadSuccessful = new Gauge({
+      name: "sendgrid_sso_config_last_reload_successful",
+      help: "1 when the last load of the configuration (start-up, SIGHUP, a changed file) succeeded.",
+      registers,
+    });
+    this.reloadSuccessAt = new Gauge({
+      name: "sendgrid_sso_config_last_reload_success_timestamp_seconds",
+      help: "Unix time of the last successful load of the configuration.",
+      registers,
+    });
+    this.configReloaded(true);
+    this.heldUntil = new Gauge({
+      name: "sendgrid_sso_api_held_until_timestamp_seconds",
+      help: "Unix time until which the API asked (429, Retry-After) that the account's calls wait, capped; absent once past.",
+      labelNames: ["account"],
+      registers,
+      collect: () => this.dropPastHolds(),
+    });
+  }
+
+  private zeroScanErrors(account: string): void {
+    for (const reason of REASON_CODES) this.scanErrors.inc({ account, reason }, 0);
   }
 
   private defineSnapshotGauges(options: MetricsOptions): () => void {
@@ -347,6 +422,16 @@ export class Metrics {
       "Duration of the last scan of the account.",
       ["account"],
     );
+    const phaseSince = gauge(
+      "sendgrid_sso_rotation_phase_since_timestamp_seconds",
+      "Unix time a rotation or IdP key rollover under way entered its phase (uploading, uploaded, verified; generating ... confirmed).",
+      PHASE_LABELS,
+    );
+    const stepDue = gauge(
+      "sendgrid_sso_rotation_step_due_timestamp_seconds",
+      "Unix time the next step of a rotation or IdP key rollover under way was due (verified: once the overlap has passed).",
+      PHASE_LABELS,
+    );
 
     const all = [
       notAfter,
@@ -365,17 +450,38 @@ export class Metrics {
       lastScrape,
       lastSuccess,
       duration,
+      phaseSince,
+      stepDue,
     ];
 
     const fill = (at: Date) => {
+      const succeeded = new Set<string>();
       for (const stats of source.scanStats()) {
         const account = labels.account(stats.account);
         scrapeSuccess.put(account, stats.success ? 1 : 0);
         if (stats.lastScrapeAt) lastScrape.put(account, seconds(stats.lastScrapeAt));
-        if (stats.lastSuccessAt) lastSuccess.put(account, seconds(stats.lastSuccessAt));
+        if (stats.lastSuccessAt) {
+          lastSuccess.put(account, seconds(stats.lastSuccessAt));
+          succeeded.add(stats.account);
+        }
         if (stats.durationSeconds !== null) duration.put(account, stats.durationSeconds);
       }
+      // 0 = never: a daemon that restarts into a revoked key or a blocked egress has no success to
+      // report, and an absent series would keep every staleness alert quiet.
+      for (const account of this.accounts) {
+        if (!succeeded.has(account)) lastSuccess.put(labels.account(account), 0);
+      }
       const evaluation = source.evaluation(at);
+      for (const rotation of activeRotations(source.rotations?.() ?? null, evaluation)) {
+        const series = new SeriesLabels({
+          account: rotation.account,
+          integration_id: rotation.integrationId,
+          rotation_id: rotation.rotationId,
+          phase: rotation.phase,
+        });
+        phaseSince.put(series, seconds(rotation.since));
+        stepDue.put(series, seconds(rotation.due));
+      }
       if (!evaluation) return;
       for (const account of evaluation.accounts) {
         for (const state of account.integrations) {
@@ -436,8 +542,8 @@ export class Metrics {
     });
   }
 
-  idpReadError(source: string): void {
-    this.idpReadErrors.inc({ source });
+  idpReadError(source: string, reason: string): void {
+    this.idpReadErrors.inc({ source, reason });
   }
 
   scanError(account: string, reason: ReasonCode): void {
@@ -458,6 +564,61 @@ export class Metrics {
     const labels = { account, integration_id: integrationId };
     if (until) this.rotationBackoff.set(labels, seconds(until));
     else this.rotationBackoff.remove(labels);
+  }
+
+  /** The backoffs a journal holds, e.g. the one read at start-up: a restart must not hide a failing rotation. */
+  rotationBackoffFrom(journal: Journal): void {
+    for (const record of journal.backoff) {
+      this.rotationBackoffUntil(record.account, record.integrationId, record.nextAttemptAt);
+    }
+  }
+
+  /** The accounts of the (re)loaded configuration: each gets its zeroed counters and a last success. */
+  setAccounts(accounts: readonly string[]): void {
+    this.accounts.clear();
+    for (const account of accounts) {
+      this.accounts.add(account);
+      this.zeroScanErrors(account);
+    }
+  }
+
+  scanIntervalSeconds(value: number): void {
+    this.scanInterval.set(value);
+  }
+
+  /** The outcome of one write of the state_dir. */
+  stateWrite(ok: boolean): void {
+    if (!ok) this.stateWriteErrors.inc();
+    this.stateWriteSuccess.set(ok ? 1 : 0);
+  }
+
+  /** The outcome of one load of the configuration (start-up counts as a successful one). */
+  configReloaded(ok: boolean): void {
+    this.reloadSuccessful.set(ok ? 1 : 0);
+    if (ok) this.reloadSuccessAt.set(seconds(this.now()));
+  }
+
+  /** Hook for the transports: the API asked that every call of `account` wait until `until`. */
+  accountHeld(account: string, until: Date): void {
+    const previous = this.held.get(account);
+    if (previous && previous >= until) return;
+    this.held.set(account, until);
+    this.heldUntil.set({ account }, seconds(until));
+  }
+
+  /** Accounts whose calls are held now, for the status page. */
+  heldAccounts(): readonly HeldAccount[] {
+    this.dropPastHolds();
+    return [...this.held].map(([account, until]) => ({ account, until }));
+  }
+
+  private dropPastHolds(): void {
+    const now = this.now();
+    for (const [account, until] of this.held) {
+      if (until > now) continue;
+      this.held.delete(account);
+      this.heldUntil.remove({ account });
+    }
   }
 
   /**
@@ -488,4 +649,68 @@ export class Metrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/**
+ * The rotations and key rollovers under way, each with when it entered its phase and when its next step
+ * was due. The overlap of a verified rotation is its rule's: the rule is found as the planner finds it,
+ * which needs the integration's name, so a rotation of an integration not in the evaluation (no scan yet)
+ * counts its overlap from the global default of no rule, i.e. it is due at verification.
+ */
+export function activeRotations(view: RotationView | null, evaluation: Evaluation | null): ActiveRotation[] {
+  if (!view) return [];
+  const overlapMs = (account: string, integrationId: string): number => {
+    const state = evaluation?.accounts
+      .find((a) => a.account === account)
+      ?.integrations.find((i) => i.integration.id === integrationId);
+    const index = state ? matchRule(view.rules, account, state.integration) : null;
+    return index === null ? 0 : view.rules[index]!.overlapMs;
+  };
+  const active: ActiveRotation[] = [];
+  for (const record of view.journal.rotations) {
+    const since =
+      record.phase === "uploading"
+        ? record.startedAt
+        : record.phase === "uploaded"
+          ? (record.uploadedAt ?? record.startedAt)
+          : record.phase === "verified"
+            ? (record.verifiedAt ?? record.uploadedAt ?? record.startedAt)
+            : null;
+    if (since === null) continue;
+    const due =
+      record.phase === "verified" && record.replaces.length > 0
+        ? new Date(since.getTime() + overlapMs(record.account, record.integrationId))
+        : since;
+    active.push({
+      account: record.account,
+      integrationId: record.integrationId,
+      rotationId: record.id,
+      phase: record.phase,
+      since,
+      due,
+    });
+  }
+  for (const record of view.journal.rollovers) {
+    if (!ACTIVE_ROLLOVER_PHASES.has(record.phase)) continue;
+    // The journal stamps only some phases; the others count from the latest stamp before them.
+    const since =
+      record.phase === "confirmed"
+        ? (record.confirmedAt ?? record.activatedAt ?? record.startedAt)
+        : record.phase === "activated"
+          ? (record.activatedAt ?? record.startedAt)
+          : record.startedAt;
+    const due =
+      record.phase === "confirmed"
+        ? new Date(since.getTime() + overlapMs(record.account, record.integrationId))
+        : since;
+    active.push({
+      account: record.account,
+      integrationId: record.integrationId,
+      rotationId: record.id,
+      phase: record.phase,
+      since,
+      due,
+    });
+  }
+  return active;
 }

@@ -8,7 +8,7 @@
 // (PUT the app object with the new `credentials.signing.kid`; a PUT replaces, so the whole object read
 // just before is sent back).
 
-import { JsonTransport, type Clock, type Dialect, type RequestObserver } from "../http/transport.js";
+import { JsonTransport, type Dialect, type TransportSettings } from "../http/transport.js";
 import { OktaError, describeOktaError, parseOktaError, type OktaErrorBody } from "./errors.js";
 import { appSchema, keyListSchema, keySchema, withSigningKid, type OktaApp, type OktaKey } from "./wire.js";
 
@@ -20,7 +20,7 @@ export const ROUTES = {
   generate: "/api/v1/apps/:appId/credentials/keys/generate",
 } as const;
 
-export interface OktaClientOptions {
+export interface OktaClientOptions extends TransportSettings {
   /** The `account` label of observer events and metrics. */
   readonly label: string;
   /** e.g. https://example.okta.com, no trailing slash. */
@@ -28,16 +28,6 @@ export interface OktaClientOptions {
   readonly appId: string;
   /** Read for every attempt, so a rotated token file is picked up; never reaches an error. */
   readonly apiToken: () => string;
-  /** Per attempt, body included. */
-  readonly timeoutMs: number;
-  readonly maxRetries: number;
-  /** Okta requests in flight. */
-  readonly maxConcurrency: number;
-  readonly deadlineMs?: number;
-  readonly observer?: RequestObserver;
-  readonly clock?: Clock;
-  /** Jitter source in [0, 1). */
-  readonly random?: () => number;
 }
 
 function oktaDialect(apiToken: () => string): Dialect<OktaError, OktaErrorBody> {

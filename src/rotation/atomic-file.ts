@@ -7,6 +7,9 @@ import { link, open, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { errnoCode } from "./errors.js";
 
+/** The mode of every file it creates. */
+export const STATE_FILE_MODE = 0o600;
+
 // Some network and FUSE filesystems cannot fsync a directory. The rename or link has happened by then;
 // only its survival of a power cut is weaker, which is no reason to fail the write.
 const DIRECTORY_SYNC_UNSUPPORTED = new Set(["EINVAL", "ENOTSUP", "EISDIR", "EPERM"]);
@@ -65,7 +68,8 @@ async function writeTempBeside(path: string, content: string): Promise<string> {
   // Unique per writer even across containers that all run as pid 1 on a shared volume; `wx` refuses
   // to reuse a name rather than write into another writer's temp file.
   const temp = `${path}.${process.pid}-${randomBytes(6).toString("hex")}.tmp`;
-  const handle = await open(temp, "wx");
+  // 0600: the journal, the lock and their copies are this user's alone (umask may only narrow it).
+  const handle = await open(temp, "wx", STATE_FILE_MODE);
   try {
     try {
       await handle.writeFile(content, "utf8");

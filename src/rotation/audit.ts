@@ -5,7 +5,7 @@
 import { open, readFile, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
-import { syncDirectory } from "./atomic-file.js";
+import { STATE_FILE_MODE, syncDirectory } from "./atomic-file.js";
 import { errnoCode, StateIoError } from "./errors.js";
 
 export const AUDIT_ACTIONS = [
@@ -97,7 +97,7 @@ export class AuditLog {
   }
 
   async #write(line: string): Promise<void> {
-    const handle = await open(this.path, "a+");
+    const handle = await open(this.path, "a+", STATE_FILE_MODE);
     let isNewFile = false;
     try {
       let text = line;

@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { EMPTY_JOURNAL, type Journal } from "../core/journal.js";
-import { JsonStore } from "./store.js";
+import { JsonStore, type StoreOptions } from "./store.js";
 
 export const JOURNAL_VERSION = 1;
 export const JOURNAL_FILE = "journal.json";
@@ -86,7 +86,11 @@ const journalSchema = z.object({
     .nullable(),
 }) satisfies z.ZodType<Journal, unknown>;
 
-export function journalStore(stateDir: string, now?: () => Date): JsonStore<Journal> {
+export function journalStore(
+  stateDir: string,
+  now?: () => Date,
+  onWrite?: StoreOptions<Journal>["onWrite"],
+): JsonStore<Journal> {
   return new JsonStore<Journal>({
     path: join(stateDir, JOURNAL_FILE),
     schema: journalSchema,
@@ -94,5 +98,6 @@ export function journalStore(stateDir: string, now?: () => Date): JsonStore<Jour
     empty: () => EMPTY_JOURNAL,
     label: "journal",
     ...(now ? { now } : {}),
+    ...(onWrite ? { onWrite } : {}),
   });
 }

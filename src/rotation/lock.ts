@@ -5,10 +5,11 @@
 // renewing, nor delete or touch a lock that is not its own.
 
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, utimes } from "node:fs/promises";
+import { open, utimes } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
+import { createStateDir, StateDirError } from "../config/state-dir.js";
 import { createFileExclusively, removeIfPresent, replaceFile } from "./atomic-file.js";
 import { errnoCode, LockHeldError, LockLostError, StateIoError, type LockHolder } from "./errors.js";
 
@@ -65,9 +66,9 @@ const heldHere = new Set<string>();
 
 export async function acquireLock(dir: string): Promise<Lock> {
   try {
-    await mkdir(dir, { recursive: true });
+    createStateDir(dir);
   } catch (error) {
-    throw new StateIoError("create", "state dir", dir, error);
+    throw new StateIoError("create", "state dir", dir, error instanceof StateDirError ? error.cause : error);
   }
   const path = join(dir, LOCK_FILE);
   const holder: LockHolder = { pid: process.pid, hostname: hostname(), startedAt: new Date() };

@@ -30,7 +30,6 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/registry.js";
 import type { Clock } from "../scan/monitor.js";
 import { ApiError } from "../http/errors.js";
-import { SendGridError } from "../sendgrid/errors.js";
 import type { Sources } from "../sources/registry.js";
 import type { IdpPort } from "../sources/types.js";
 import type { SsoApi } from "../sendgrid/sso.js";
@@ -81,6 +80,11 @@ export interface StepOutcome {
 export interface CycleReport {
   readonly steps: readonly StepOutcome[];
   readonly notes: readonly Note[];
+  /**
+   * SendGrid and the IdPs as the cycle left them (touched integrations and IdPs read again after its
+   * steps): what status, metrics and the lockout detector must judge from now on, not the scan before.
+   */
+  readonly after?: { readonly scanned: Inventory; readonly offers: ReadonlyMap<number, Offer> };
 }
 
 const MAX_ITERATIONS = 8;
@@ -99,10 +103,6 @@ const UNKNOWN_OUTCOME_KINDS: ReadonlySet<string> = new Set([
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function isNotFound(error: unknown): boolean {
-  return error instanceof SendGridError && error.status === 404;
 }
 
 export class Rotator {
@@ -179,7 +179,11 @@ export class Rotator {
       await this.commit(reconcile(this.journal, inventory, clock.now()));
     }
     this.logNotes(notes);
-    return { steps, notes };
+    return {
+      steps,
+      notes,
+      ...(steps.length > 0 && !dryRun ? { after: { scanned: inventory, offers } } : {}),
+    };
   }
 
   /** `rollback`: undo the integration's last rotation (or IdP key rollover) under rule `ruleIndex`. */
@@ -369,59 +373,90 @@ export class Rotator {
       case "verify":
         return this.verify(api, action.rotation, action.certificateId, now);
       case "disable":
-      case "enable": {
-        const enabled = action.kind === "enable";
-        try {
-          await api.updateCertificate(action.certificateId, { enabled });
-        } catch (error) {
-          if (!isNotFound(error)) throw error;
-          return {
-            ok: true,
-            message: `certificate ${action.certificateId} is gone already`,
-            journal: this.journal,
-          };
-        }
-        const others = this.journal.disabled.filter(
-          (d) => d.certificateId !== action.certificateId || d.account !== action.account,
-        );
-        const disabled = enabled
-          ? others
-          : [
-              ...others,
-              {
-                account: action.account,
-                integrationId: action.integrationId,
-                certificateId: action.certificateId,
-                fingerprint: action.fingerprint,
-                at: now,
-              },
-            ];
-        return {
-          ok: true,
-          message: `${enabled ? "enabled" : "disabled"} certificate ${action.certificateId}`,
-          journal: { ...this.journal, disabled },
-        };
-      }
-      case "delete": {
-        try {
-          await api.deleteCertificate(action.certificateId);
-        } catch (error) {
-          if (!isNotFound(error)) throw error;
-        }
-        const disabled = this.journal.disabled.filter(
-          (d) => d.certificateId !== action.certificateId || d.account !== action.account,
-        );
-        return {
-          ok: true,
-          message: `deleted certificate ${action.certificateId}`,
-          journal: { ...this.journal, disabled },
-        };
-      }
+      case "enable":
+        return this.toggle(api, action, action.kind === "enable", now);
+      case "delete":
+        return this.delete(api, action);
     }
   }
 
-  private async upload(api: SsoApi, record: RotationRecord, now: Date) {
-    const uploaded = (certificateId: string, message: string) => ({
+  /**
+   * What the integration's certificate list says of one certificate: its record, or null when it is gone.
+   * After a failed or unclear write this decides, never the status code: the spec documents no 404 for any
+   * SSO call, so "not found" may come as a 400, and an error may follow a change that was applied.
+   */
+  private async listed(api: SsoApi, integrationId: string, certificateId: string) {
+    const listed = await api.listCertificates(integrationId);
+    return listed.find((c) => c.id === certificateId) ?? null;
+  }
+
+  private async toggle(api: SsoApi, action: CertificateStep, enabled: boolean, now: Date): Promise<Outcome> {
+    const verb = enabled ? "enabled" : "disabled";
+    const applied = (how: string): Outcome => {
+      const others = this.journal.disabled.filter(
+        (d) => d.certificateId !== action.certificateId || d.account !== action.account,
+      );
+      const disabled = enabled
+        ? others
+        : [
+            ...others,
+            {
+              account: action.account,
+              integrationId: action.integrationId,
+              certificateId: action.certificateId,
+              fingerprint: action.fingerprint,
+              at: now,
+            },
+          ];
+      return {
+        ok: true,
+        message: `${verb} certificate ${action.certificateId}${how}`,
+        journal: { ...this.journal, disabled },
+      };
+    };
+    let failure: unknown = null;
+    try {
+      const answer = await api.updateCertificate(action.certificateId, { enabled });
+      if (answer?.enabled === enabled) return applied("");
+    } catch (error) {
+      failure = error;
+    }
+    // A failure, or a 2xx whose answer does not show the change (empty, partial, or without `enabled`).
+    const found = await this.listed(api, action.integrationId, action.certificateId);
+    if (found === null)
+      return {
+        ok: true,
+        message: `certificate ${action.certificateId} is gone already`,
+        journal: this.journal,
+      };
+    if (found.enabled === enabled) return applied(failure === null ? "" : " (the list shows it applied)");
+    if (failure !== null) throw failure;
+    if (found.enabled === null) return applied("");
+    return {
+      ok: false,
+      message: `SendGrid accepted the change but lists certificate ${action.certificateId} as still ${enabled ? "disabled" : "enabled"}`,
+      journal: this.journal,
+    };
+  }
+
+  private async delete(api: SsoApi, action: CertificateStep): Promise<Outcome> {
+    try {
+      await api.deleteCertificate(action.certificateId);
+    } catch (error) {
+      if ((await this.listed(api, action.integrationId, action.certificateId)) !== null) throw error;
+    }
+    const disabled = this.journal.disabled.filter(
+      (d) => d.certificateId !== action.certificateId || d.account !== action.account,
+    );
+    return {
+      ok: true,
+      message: `deleted certificate ${action.certificateId}`,
+      journal: { ...this.journal, disabled },
+    };
+  }
+
+  private async upload(api: SsoApi, record: RotationRecord, now: Date): Promise<Outcome> {
+    const uploaded = (certificateId: string, message: string): Outcome => ({
       ok: true,
       message,
       certificateId,
@@ -435,30 +470,27 @@ export class Rotator {
       });
       return uploaded(created.id, `uploaded ${record.origin} as certificate ${created.id}`);
     } catch (error) {
-      if (!answerLost(error)) {
-        const abandoned = withRotation(this.journal, {
-          ...record,
-          phase: "abandoned",
-          note: describe(error),
-        });
-        return { ok: false, message: `upload refused: ${describe(error)}`, journal: abandoned };
-      }
-      // The answer was lost: SendGrid may or may not have the certificate. Look before any retry.
+      // Whatever the error, SendGrid may hold the certificate (an answer lost or unreadable, an error after
+      // the write): look for it by fingerprint before retrying or giving up.
       const listed = await api.listCertificates(record.integrationId);
       const found = listed.find((c) => {
         const parsed = parseCertificate(c.pem);
         return parsed.ok && parsed.certificate.fingerprintSha256 === record.fingerprint;
       });
-      if (found)
-        return uploaded(
-          found.id,
-          `upload answer lost (${error.kind}); found it as certificate ${found.id} by fingerprint`,
-        );
-      return {
-        ok: false,
-        message: `upload outcome unknown and not on the integration; will retry: ${describe(error)}`,
-        journal: this.journal,
-      };
+      if (found) {
+        const what = answerLost(error)
+          ? `answer lost (${error.kind})`
+          : `answer was an error (${describe(error)})`;
+        return uploaded(found.id, `upload ${what}; found it as certificate ${found.id} by fingerprint`);
+      }
+      if (answerLost(error))
+        return {
+          ok: false,
+          message: `upload outcome unknown and not on the integration; will retry: ${describe(error)}`,
+          journal: this.journal,
+        };
+      const abandoned = withRotation(this.journal, { ...record, phase: "abandoned", note: describe(error) });
+      return { ok: false, message: `upload refused: ${describe(error)}`, journal: abandoned };
     }
   }
 
@@ -471,9 +503,10 @@ export class Rotator {
     let stored;
     try {
       stored = await api.getCertificate(certificateId);
-    } catch (error) {
-      if (isNotFound(error)) return fail(`certificate ${certificateId} vanished before it could be verified`);
-      throw error;
+    } catch {
+      // Gone or not, the integration's list says: "not found" has no documented status.
+      stored = await this.listed(api, record.integrationId, certificateId);
+      if (stored === null) return fail(`certificate ${certificateId} vanished before it could be verified`);
     }
     const parsed = parseCertificate(stored.pem);
     if (!parsed.ok)
@@ -638,6 +671,9 @@ export function idpSettleMs(config: Config): number {
   const { timeoutMs, maxRetries } = config.http;
   return timeoutMs * (maxRetries + 1) + IDP_REPLICATION_SLACK_MS;
 }
+
+/** A step on one existing certificate: disable, enable or delete. */
+type CertificateStep = Extract<Action, { kind: "disable" | "delete" | "enable" }>;
 
 type Outcome = {
   ok: boolean;

@@ -12,7 +12,7 @@ import type { ScanTarget } from "../scan/inventory.js";
 import type { Sources } from "../sources/registry.js";
 import { scheduleIntervalMs } from "../schedule.js";
 import { AuditLog } from "./audit.js";
-import { LockLostError } from "./errors.js";
+import { LockLostError, StateIoError } from "./errors.js";
 import { journalStore } from "./journal-file.js";
 import { acquireLock, LOCK_RENEW_MS, type Lock } from "./lock.js";
 import { Rotator } from "./rotator.js";
@@ -24,6 +24,8 @@ export interface RotationHandle {
   readonly audit: AuditLog;
   /** The loss of the state_dir lock, once noticed; null while held, and always without a lock. */
   readonly lockLost: LockLostError | null;
+  /** The last write of state_dir (journal, lock lease) when it failed; null once one succeeds again. */
+  readonly stateFault: StateIoError | null;
   /** Renews the lock's lease, proving it is still ours: LockLostError (logged once) when it is not. */
   assertLock(): Promise<void>;
   close(): Promise<void>;
@@ -48,13 +50,28 @@ export async function openRotation(options: OpenRotationOptions): Promise<Rotati
   const lock: Lock | null = options.lock ? await acquireLock(config.stateDir) : null;
   let lost: LockLostError | null = null;
   let renewing: Promise<void> | null = null;
+  let stateFault: StateIoError | null = null;
+  // Every write of state_dir reports here: a full or failing disk is counted and shown, not just logged.
+  const wrote = (error: StateIoError | null) => {
+    stateFault = error;
+    options.metrics?.stateWrite(error === null);
+  };
 
   const renew = (): Promise<void> => {
     if (lost) return Promise.reject(lost);
     if (!lock) return Promise.resolve();
-    renewing ??= lock.renew().finally(() => {
-      renewing = null;
-    });
+    renewing ??= lock
+      .renew()
+      .then(
+        () => wrote(null),
+        (error: unknown) => {
+          if (error instanceof StateIoError) wrote(error);
+          throw error;
+        },
+      )
+      .finally(() => {
+        renewing = null;
+      });
     return renewing.catch((error: unknown) => {
       if (error instanceof LockLostError && !lost) {
         lost = error;
@@ -83,7 +100,7 @@ export async function openRotation(options: OpenRotationOptions): Promise<Rotati
       config,
       apis: new Map(options.targets.map((t) => [t.account, t.api])),
       sources: options.sources,
-      store: journalStore(config.stateDir, () => options.clock.now()),
+      store: journalStore(config.stateDir, () => options.clock.now(), wrote),
       audit,
       logger,
       clock: options.clock,
@@ -92,11 +109,16 @@ export async function openRotation(options: OpenRotationOptions): Promise<Rotati
       dryRun: options.dryRun ?? config.rotation.dryRun,
       ...(lock ? { guard: renew } : {}),
     });
+    // The backoffs of the journal are failures still under way: a restart must not hide them.
+    options.metrics?.rotationBackoffFrom(rotator.current);
     return {
       rotator,
       audit,
       get lockLost() {
         return lost;
+      },
+      get stateFault() {
+        return stateFault;
       },
       assertLock: renew,
       close: async () => {

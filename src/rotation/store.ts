@@ -21,6 +21,8 @@ export interface StoreOptions<T> {
   readonly label?: string;
   /** Clock for saved_at and backup names. Default: the system clock. */
   readonly now?: () => Date;
+  /** Told the outcome of every write of the file (null: written), so a full or failing disk is seen. */
+  readonly onWrite?: (error: StateIoError | null) => void;
 }
 
 export type LoadOutcome<T> =
@@ -44,6 +46,7 @@ export class JsonStore<T> {
   readonly #empty: () => T;
   readonly #label: string;
   readonly #now: () => Date;
+  readonly #onWrite: (error: StateIoError | null) => void;
   /** Settles when the last queued operation has; loads and saves run one after another, in call order. */
   #tail: Promise<unknown> = Promise.resolve();
 
@@ -57,6 +60,7 @@ export class JsonStore<T> {
     this.#empty = options.empty;
     this.#label = options.label ?? "state file";
     this.#now = options.now ?? (() => new Date());
+    this.#onWrite = options.onWrite ?? (() => undefined);
   }
 
   load(): Promise<LoadOutcome<T>> {
@@ -74,8 +78,11 @@ export class JsonStore<T> {
       try {
         await replaceFile(this.path, text);
       } catch (error) {
-        throw new StateIoError("write", this.#label, this.path, error);
+        const failure = new StateIoError("write", this.#label, this.path, error);
+        this.#onWrite(failure);
+        throw failure;
       }
+      this.#onWrite(null);
     });
   }
 

@@ -142,6 +142,16 @@ export class Monitor implements MetricsSource {
     }
   }
 
+  /**
+   * Takes what a rotation cycle read after its steps as the latest state: SendGrid's certificates of the
+   * integrations it touched and the IdPs' keys, read together, so the status never mixes a state from
+   * before a step with one from after it.
+   */
+  adopt(scanned: Inventory, offers: ReadonlyMap<number, Offer>): void {
+    this.inventory = carryForward(this.inventory, scanned);
+    this.offers = offers;
+  }
+
   /** Waits for the running scan, if any (shutdown). */
   async idle(): Promise<void> {
     await this.running?.catch(() => undefined);
@@ -155,7 +165,7 @@ export class Monitor implements MetricsSource {
     ]);
     for (const [index, offer] of offers) {
       if (offer.ok) continue;
-      metrics?.idpReadError(offer.source);
+      metrics?.idpReadError(offer.source, offer.reason);
       logger.warn(
         { rule: index, source: offer.source, status: offer.status },
         `IdP read failed: ${offer.message}`,

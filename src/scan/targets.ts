@@ -10,6 +10,8 @@ export function clientFor(
   config: Config,
   account: AccountConfig,
   observer?: RequestObserver,
+  /** Total per call, retries included (`check --timeout`); default: the transport's. */
+  deadlineMs?: number,
 ): SendGridClient {
   return new SendGridClient({
     account: account.name,
@@ -20,6 +22,7 @@ export function clientFor(
     maxRetries: config.http.maxRetries,
     maxConcurrency: config.http.maxConcurrency,
     ...(observer ? { observer } : {}),
+    ...(deadlineMs !== undefined ? { deadlineMs } : {}),
   });
 }
 
@@ -28,10 +31,10 @@ export interface Targets {
   readonly close: () => Promise<void>;
 }
 
-export function targetsFor(config: Config, observer?: RequestObserver): Targets {
+export function targetsFor(config: Config, observer?: RequestObserver, deadlineMs?: number): Targets {
   const clients = config.accounts.map((account) => ({
     account,
-    client: clientFor(config, account, observer),
+    client: clientFor(config, account, observer, deadlineMs),
   }));
   return {
     targets: clients.map(({ account, client }) => ({ account: account.name, api: new SsoApi(client) })),

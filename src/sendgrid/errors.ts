@@ -77,3 +77,24 @@ export function parseErrorMessages(body: string): SendGridMessage[] {
     ];
   });
 }
+
+/**
+ * A create whose answer named no id (as the spec's example has none), and listing by name found no single
+ * match: the integration may exist, so the caller must look before creating it again.
+ */
+export class CreatedIntegrationUnknownError extends Error {
+  override readonly name = "CreatedIntegrationUnknownError";
+  readonly code = "SENDGRID_CREATED_INTEGRATION_UNKNOWN";
+
+  constructor(
+    readonly integrationName: string,
+    /** The ids of the integrations with that name and IdP; empty when none was found. */
+    readonly candidates: readonly string[],
+  ) {
+    super(
+      candidates.length === 0
+        ? `created integration "${integrationName}" but its answer has no id and no integration of that name is listed`
+        : `created integration "${integrationName}" but its answer has no id and ${candidates.length} integrations match it: ${candidates.join(", ")}`,
+    );
+  }
+}

@@ -81,6 +81,15 @@ export const integrationSchema = z
 
 export const integrationListSchema = z.array(integrationSchema);
 
+/**
+ * The answer of a create or update: the spec's create example (tsg_sso_v3.yaml, CreateSsoIntegration) has
+ * no `id`, so an answer without one is not an error; it is null, and the caller reads the integration.
+ */
+export const integrationAnswerSchema = z.unknown().transform((body) => {
+  const parsed = integrationSchema.safeParse(body);
+  return parsed.success ? parsed.data : null;
+});
+
 export interface IntegrationInput {
   readonly name: string;
   readonly enabled: boolean;
@@ -138,6 +147,15 @@ export const certificateSchema = z
   });
 
 export const certificateListSchema = z.array(certificateSchema);
+
+/**
+ * The answer of a PATCH: the current spec returns the certificate, the older one had no 200 body. Any 2xx
+ * means the change was applied; a body that is empty or partial is null, and the caller reads back.
+ */
+export const patchedCertificateSchema = z.unknown().transform((body) => {
+  const parsed = certificateSchema.safeParse(body);
+  return parsed.success ? parsed.data : null;
+});
 
 export interface CertificateInput {
   readonly integrationId: string;

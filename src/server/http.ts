@@ -1,5 +1,6 @@
 // The one HTTP(S) server on `listen`: /metrics, /healthz, /readyz, /api/v1/inventory and the status page,
-// behind the optional TLS and authentication of the `web` config (all but /healthz, which kubelet probes).
+// behind the optional TLS and authentication of the `web` config (all but the probes /healthz and /readyz,
+// which the kubelet and Docker's HEALTHCHECK call without credentials).
 // Read-only (GET/HEAD); reads the monitor's latest snapshot and never starts a scan or an API call.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -11,12 +12,18 @@ import { inventoryReport } from "../core/report.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/registry.js";
 import type { Monitor } from "../scan/monitor.js";
+
+/** What the server reads of the monitor: the daemon hands a view that follows a configuration reload. */
+export type MonitorView = Pick<Monitor, "ready" | "scanning" | "evaluation" | "scanStats" | "failures">;
 import { Authenticator, WWW_AUTHENTICATE } from "./auth.js";
 import { renderStatusPage, type HistoryEntry } from "./status-page.js";
 import { TlsCredentials } from "./tls.js";
 
-/** Open to anyone even when authentication is on: the kubelet probes it without credentials. */
-export const UNAUTHENTICATED_PATH = "/healthz";
+/**
+ * Open to anyone even when authentication is on: the kubelet and Docker's HEALTHCHECK probe them without
+ * credentials. They say only "ok" / "ready" or why not, never a certificate or a secret.
+ */
+export const UNAUTHENTICATED_PATHS: ReadonlySet<string> = new Set(["/healthz", "/readyz"]);
 
 /** A slow or idle client must not hold the server: bounded header, request and keep-alive times. */
 export interface ServerTimeouts {
@@ -44,11 +51,15 @@ export interface HttpServerOptions {
   readonly host: string;
   readonly port: number;
   readonly metrics: Metrics;
-  readonly monitor: Monitor;
+  readonly monitor: MonitorView;
   readonly logger: Logger;
   readonly now: () => Date;
   /** False once the scheduler has stopped: /healthz. */
   readonly alive: () => boolean;
+  /** Why the daemon cannot do its work although it scans (a state_dir it cannot write): /readyz fails with it. */
+  readonly fault?: () => string | null;
+  /** Accounts held by a server-requested wait, for the status page. */
+  readonly held?: () => readonly { readonly account: string; readonly until: Date }[];
   /** Rotation history for the status page, newest first. */
   readonly history?: () => Promise<readonly HistoryEntry[]>;
   /** The rotation journal: rotations under way and integrations backing off. */
@@ -132,8 +143,10 @@ function routes(options: HttpServerOptions): Record<string, Handler> {
       else text(response, 503, "scheduler stopped");
     },
     "/readyz": (_request, response) => {
-      if (monitor.ready) text(response, 200, "ready");
-      else text(response, 503, "waiting for the first scan");
+      const fault = options.fault?.() ?? null;
+      if (!monitor.ready) text(response, 503, "waiting for the first scan");
+      else if (fault !== null) text(response, 503, fault);
+      else text(response, 200, "ready");
     },
     "/api/v1/inventory": (_request, response) => {
       const evaluation = monitor.evaluation(options.now());
@@ -151,6 +164,8 @@ function routes(options: HttpServerOptions): Record<string, Handler> {
         scanning: monitor.scanning,
         history: options.history ? await options.history() : [],
         journal: options.rotations?.() ?? null,
+        held: options.held?.() ?? [],
+        fault: options.fault?.() ?? null,
       });
       send(response, 200, "text/html; charset=utf-8", html);
     },
@@ -177,7 +192,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const serve = async (request: IncomingMessage, response: ServerResponse, path: string) => {
     if (
       authenticator !== null &&
-      path !== UNAUTHENTICATED_PATH &&
+      !UNAUTHENTICATED_PATHS.has(path) &&
       !(await authenticator.allows(request.headers.authorization))
     ) {
       // Neither the header nor any part of it is logged: it is a credential, right or wrong.

@@ -30,5 +30,6 @@ export function idpFailure(source: IdpSource, error: unknown): Offer {
     source: source.type,
     message: error instanceof Error ? error.message : String(error),
     status: error instanceof ApiError ? error.status : null,
+    reason: error instanceof ApiError ? error.reason : "connection",
   };
 }

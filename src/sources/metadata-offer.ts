@@ -5,7 +5,8 @@ import type { Offer } from "../core/offer.js";
 import type { MetadataResult } from "./metadata.js";
 
 export function metadataOffer(result: MetadataResult): Offer {
-  if (!result.ok) return { ok: false, source: "metadata", message: result.message, status: null };
+  if (!result.ok)
+    return { ok: false, source: "metadata", message: result.message, status: null, reason: result.reason };
   return {
     ok: true,
     source: "metadata",

@@ -6,13 +6,7 @@ import type { OktaSource } from "../config/types.js";
 import type { IdpKey, IdpKeySet } from "../core/idp.js";
 import type { RequestObserver } from "../http/transport.js";
 import { OktaClient, type OktaKey } from "../okta/client.js";
-import type { GenerateKeyRequest, IdpPort } from "./types.js";
-
-export interface IdpHttpOptions {
-  readonly timeoutMs: number;
-  readonly maxRetries: number;
-  readonly maxConcurrency: number;
-}
+import type { GenerateKeyRequest, IdpHttpOptions, IdpPort } from "./types.js";
 
 /** Observer events and metrics of this port carry `account` (the `source` label) "okta". */
 export const OKTA_LABEL = "okta";

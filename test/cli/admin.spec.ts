@@ -88,12 +88,43 @@ describe("integrations", () => {
     expect(emulator.log).toEqual([]);
   });
 
-  it("update: changes only the fields given", async () => {
+  it("update: changes the fields given, sending the whole integration as the spec requires", async () => {
     const before = okta();
     const updated = await json(["integrations", "update", OKTA, "--name", "Okta EU", "--enabled", "false"]);
     expect(updated).toMatchObject({ id: OKTA, name: "Okta EU", enabled: false });
     expect(okta()).toMatchObject({ name: "Okta EU", enabled: false, entityId: before.entityId });
-    expect(emulator.log.at(-1)?.body).toEqual({ name: "Okta EU", enabled: false });
+    expect(emulator.log.at(-1)?.body).toEqual({
+      name: "Okta EU",
+      enabled: false,
+      signin_url: before.signinUrl,
+      signout_url: before.signoutUrl,
+      entity_id: before.entityId,
+    });
+  });
+
+  it("update: refuses to send a request that changes nothing (exit 2, nothing sent)", async () => {
+    const result = await cli(["integrations", "update", OKTA]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "sendgrid-sso-certs: integrations update: nothing to change; give at least one of --name, --enabled, --entity-id, --signin-url, --signout-url, --completed\n",
+    );
+    expect(emulator.log).toEqual([]);
+  });
+
+  it("create: prints the new integration with its id, though the answer has none (as in the spec)", async () => {
+    const created = (await json([
+      "integrations",
+      "create",
+      "--name",
+      "Ping",
+      "--entity-id",
+      "https://ping.example.test/entity",
+      "--signin-url",
+      "https://ping.example.test/sso",
+      "--signout-url",
+      "https://ping.example.test/slo",
+    ])) as { id: string };
+    expect(emulator.state.getIntegration(created.id)?.name).toBe("Ping");
   });
 
   it("update: rejects an --enabled that is not true or false (exit 2, nothing sent)", async () => {
@@ -112,11 +143,33 @@ describe("integrations", () => {
 });
 
 describe("certificates", () => {
-  it("list and get: the certificate records of an integration", async () => {
+  it("list: a table of id, status, not_after, fingerprint and subject, no PEM", async () => {
+    const record = emulator.state.certificatesOf(OKTA)[0]!;
+    const x509 = new X509Certificate(record.pem);
+    const result = await cli(["certificates", "list", "--integration", OKTA]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^ID +STATUS +NOT AFTER +FINGERPRINT \(SHA-256\) +SUBJECT$/);
+    expect(lines).toHaveLength(2);
+    // The strict emulator, like the spec, does not report `enabled`.
+    expect(lines[1]!.split(/ {2,}/)).toEqual([
+      String(record.id),
+      "not reported",
+      new Date(x509.validTo).toISOString(),
+      x509.fingerprint256.replaceAll(":", "").toLowerCase(),
+      x509.subject.replaceAll("\n", ", "),
+    ]);
+    expect(result.stdout).not.toContain("BEGIN CERTIFICATE");
+  });
+
+  it("list --json and get: the certificate records of an integration", async () => {
     const id = oktaCertificateId();
-    const listed = (await json(["certificates", "list", "--integration", OKTA])) as Record<string, unknown>[];
+    const listed = (await json(["certificates", "list", "--integration", OKTA, "--json"])) as Record<
+      string,
+      unknown
+    >[];
     expect(listed).toHaveLength(1);
-    expect(listed[0]).toMatchObject({ id, integrationId: OKTA, enabled: true });
+    expect(listed[0]).toMatchObject({ id, integrationId: OKTA, enabled: null });
     const pem = emulator.state.getCertificate(id)!.pem;
     expect(listed[0]!.pem).toBe(pem);
     expect(listed[0]!.notAfter).toBe(new Date(new X509Certificate(pem).validTo).toISOString());
@@ -168,10 +221,7 @@ describe("certificates", () => {
 
   it("update: disables a certificate", async () => {
     const id = oktaCertificateId();
-    expect(await json(["certificates", "update", id, "--enabled", "false"])).toMatchObject({
-      id,
-      enabled: false,
-    });
+    expect(await json(["certificates", "update", id, "--enabled", "false"])).toMatchObject({ id });
     expect(emulator.state.getCertificate(id)!.enabled).toBe(false);
     expect(emulator.log.at(-1)?.body).toEqual({ enabled: false });
   });
@@ -185,8 +235,35 @@ describe("certificates", () => {
       code: 1,
       stdout: "",
       stderr:
-        "sendgrid-sso-certs: GET /v3/sso/certificates/:id -> 404 Not Found: certificate not found (field: cert_id)\n",
+        "sendgrid-sso-certs: GET /v3/sso/certificates/:id -> 400 Bad Request: certificate not found (field: cert_id)\n",
     });
+  });
+
+  it("an unknown id answered 404 (the variant) is one line and exit 1 as well", async () => {
+    await emulator.close();
+    emulator = await startTestEmulator({ seed: { kind: "demo" }, behaviour: { notFoundStatus: 404 } });
+    const gone = await cli(["certificates", "update", "12345", "--enabled", "false"]);
+    expect(gone).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "sendgrid-sso-certs: PATCH /v3/sso/certificates/:id -> 404 Not Found: certificate not found (field: cert_id)\n",
+    });
+  });
+
+  it("update: an empty 200 (the older spec) is read back and printed", async () => {
+    await emulator.close();
+    emulator = await startTestEmulator({
+      seed: { kind: "demo" },
+      quirks: { certificatePatchAnswer: "empty" },
+    });
+    const id = oktaCertificateId();
+    expect(await json(["certificates", "update", id, "--enabled", "false"])).toMatchObject({
+      id,
+      integrationId: OKTA,
+    });
+    expect(emulator.state.getCertificate(id)!.enabled).toBe(false);
+    expect(emulator.log.map((e) => e.method)).toEqual(["PATCH", "GET"]);
   });
 });
 
@@ -210,8 +287,9 @@ describe("teammates", () => {
       lastName: "Lovelace",
       isAdmin: false,
       isSso: true,
-      scopes: ["mail.send", "alerts.read"],
     });
+    // SendGrid adds scopes of its own.
+    expect((created as { scopes: string[] }).scopes.slice(0, 2)).toEqual(["mail.send", "alerts.read"]);
     expect(emulator.state.teammates.get("ada@example.test")).toMatchObject({ firstName: "Ada" });
 
     const updated = await json([
@@ -224,11 +302,30 @@ describe("teammates", () => {
       "true",
     ]);
     expect(updated).toMatchObject({ email: "ada@example.test", firstName: "Augusta", isAdmin: true });
+    // The spec requires both names on PATCH: the last name was read, not dropped.
+    expect(emulator.log.at(-1)?.body).toMatchObject({ first_name: "Augusta", last_name: "Lovelace" });
     expect(emulator.state.teammates.get("ada@example.test")).toMatchObject({
       firstName: "Augusta",
       lastName: "Lovelace",
       isAdmin: true,
     });
+  });
+
+  it.each([
+    [
+      ["--admin", "true", "--persona", "developer"],
+      "--admin true gives every scope; it cannot be combined with --persona",
+    ],
+    [
+      ["--admin", "true", "--scopes", "mail.send"],
+      "--admin true gives every scope; it cannot be combined with --scopes",
+    ],
+    [["--persona", "developer", "--scopes", "mail.send"], "give either --persona or --scopes, not both"],
+  ])("create %j is refused before sending anything", async (flags, message) => {
+    const names = ["--email", "ada@example.test", "--first-name", "Ada", "--last-name", "Lovelace"];
+    const result = await cli(["teammates", "create", ...names, ...flags]);
+    expect(result).toEqual({ code: 2, stdout: "", stderr: `sendgrid-sso-certs: ${message}\n` });
+    expect(emulator.log).toEqual([]);
   });
 
   it("refuses an unknown persona before sending anything", async () => {

@@ -6,6 +6,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { GeneratedCertificate } from "../../src/certs/generate.js";
 import type { Emulator } from "../../src/emulator/server.js";
 import type { SeedData } from "../../src/emulator/seeds.js";
+import { x509, webcrypto } from "../../src/certs/x509.js";
+import { DEFAULT_CHECK_TIMEOUT_MS } from "../../src/cli/commands/check.js";
 import { VERSION } from "../../src/version.js";
 import { makeCert } from "../helpers/make-cert.js";
 import { expectReportShape } from "../helpers/report-shape.js";
@@ -181,6 +183,7 @@ describe("check: the table", () => {
     expect(lines[2]!.split(/\s{2,}/)).toEqual([
       "ACCOUNT",
       "INTEGRATION",
+      "INTEGRATION ID",
       "CERTIFICATE",
       "SUBJECT CN",
       "NOT AFTER",
@@ -190,16 +193,18 @@ describe("check: the table", () => {
     const rows = lines.filter((line) => line.startsWith("default"));
     expect(rows).toHaveLength(3);
     const cells = rows.map((row) => row.split(/\s{2,}/));
+    const [okta, entra] = api.state.listIntegrations().map((i) => i.id);
     const ids = api.state
       .listIntegrations()
       .flatMap((i) => api.state.certificatesOf(i.id).map((c) => String(c.id)));
-    expect(cells.map((c) => [c[1], c[2], c[3], c[6]])).toEqual([
-      ["Okta", `${ids[0]} *`, "healthy.example.test", "valid"],
-      ["Okta", ids[1], "expired.example.test", "expired"],
-      ["Entra", `${ids[2]} *`, "warning.example.test", "expiring"],
+    // The integration's id beside its name: every other command takes the id.
+    expect(cells.map((c) => [c[1], c[2], c[3], c[4], c[7]])).toEqual([
+      ["Okta", okta, `${ids[0]} *`, "healthy.example.test", "valid"],
+      ["Okta", okta, ids[1], "expired.example.test", "expired"],
+      ["Entra", entra, `${ids[2]} *`, "warning.example.test", "expiring"],
     ]);
-    expect(cells[1]![5]).toMatch(/^-/);
-    expect(cells[0]![4]).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    expect(cells[1]![6]).toMatch(/^-/);
+    expect(cells[0]![5]).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     expect(result.stdout).toContain("(* the integration's best certificate)");
   });
 
@@ -210,10 +215,25 @@ describe("check: the table", () => {
     expect(result.stdout.split("\n")[0]).toBe("SENDGRID SSO OK - 1 integration(s), all certificates fine");
   });
 
-  it("names the failing account in the summary when the API is down", async () => {
-    const result = await check([], envFor(`http://127.0.0.1:${await closedPort()}`));
+  it("names the failing account and says why in the summary when the API is down", async () => {
+    const port = await closedPort();
+    const result = await check([], envFor(`http://127.0.0.1:${port}`));
     expect(result.code).toBe(3);
-    expect(result.stdout.split("\n")[0]).toBe("SENDGRID SSO UNKNOWN - default: connection");
+    expect(result.stdout.split("\n")[0]).toMatch(
+      new RegExp(
+        `^SENDGRID SSO UNKNOWN - default: GET /v3/sso/integrations -> connection failed \\(ECONNREFUSED\\): connect ECONNREFUSED 127\\.0\\.0\\.1:${port}`,
+      ),
+    );
+  });
+
+  it("says the API's own words on the first line for a wrong key", async () => {
+    const api = await emulatorWith({ integrations: [integrationWith("Okta", "healthy")] });
+    const result = await check([], envFor(api.url, "SG.wrong-key"));
+    expect(result.code).toBe(3);
+    expect(result.stdout.split("\n")[0]).toMatch(
+      /^SENDGRID SSO UNKNOWN - default: GET \/v3\/sso\/integrations -> 401 Unauthorized: \S/,
+    );
+    expect(result.stdout).not.toContain("SG.wrong-key");
   });
 });
 
@@ -260,21 +280,21 @@ colour: blue
     const lines = result.stdout.split("\n");
     expect(lines[0]).toBe("Usage: sendgrid-sso-certs check [options]");
     expect(result.stdout).toContain("exit 0/1/2/3 (OK/WARNING/CRITICAL/UNKNOWN)");
-    for (const flag of ["--config FILE", "--json", "--log-level LEVEL", "-h, --help"]) {
+    for (const flag of ["--config FILE", "--json", "--timeout DURATION", "--log-level LEVEL", "-h, --help"]) {
       expect(result.stdout).toContain(flag);
     }
   });
 
   it("prints the usage and exits 2 for an unknown flag or an extra argument", async () => {
     const unknown = await check(["--frobnicate"], {});
+    const help = await check(["--help"], {});
+    // The command's own usage, not the program's command list.
     expect(unknown).toEqual({
       code: 2,
       stdout: "",
-      stderr:
-        "sendgrid-sso-certs: Unknown option '--frobnicate'\n" +
-        "Usage: sendgrid-sso-certs check [options]\n" +
-        "Run 'sendgrid-sso-certs --help' for the commands.\n",
+      stderr: `sendgrid-sso-certs: Unknown option '--frobnicate'\n\n${help.stdout}`,
     });
+    expect(unknown.stderr).not.toContain("Run 'sendgrid-sso-certs --help'");
     const extra = await check(["extra"], {});
     expect(extra.code).toBe(2);
     expect(extra.stderr.split("\n")[0]).toBe("sendgrid-sso-certs: unexpected argument 'extra'");
@@ -292,5 +312,91 @@ colour: blue
     const result = await runCli(["--version"], { env: {}, cwd: dir });
     expect(result).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: "" });
     expect(VERSION).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+/** A self-signed certificate signed with SHA-1, which the generator (rightly) never makes. */
+async function sha1Certificate(cn: string): Promise<string> {
+  const algorithm = {
+    name: "RSASSA-PKCS1-v1_5",
+    hash: "SHA-1",
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: 2048,
+  };
+  const keys = await webcrypto.subtle.generateKey(algorithm, false, ["sign", "verify"]);
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: "01",
+    name: `CN=${cn}`,
+    notBefore: new Date(now - 86_400_000),
+    notAfter: new Date(now + 200 * 86_400_000),
+    signingAlgorithm: algorithm,
+    keys,
+  });
+  return cert.toString("pem");
+}
+
+describe("check: what an operator needs at 3 a.m.", () => {
+  it("gives up after --timeout against an API that accepts connections but never answers, saying why", async () => {
+    const api = await emulatorWith({ integrations: [integrationWith("Okta", "healthy")] });
+    api.faults.next({ action: { kind: "hang" }, times: 1_000 });
+    const started = Date.now();
+    const result = await check(["--timeout", "1s"], envFor(api.url));
+    const elapsed = Date.now() - started;
+    expect(result.code).toBe(3);
+    expect(result.stdout.split("\n")[0]).toMatch(
+      /^SENDGRID SSO UNKNOWN - default: GET \/v3\/sso\/integrations -> no complete answer within \d+ ms/,
+    );
+    // The client's own per-attempt timeout is 15 s; 1 s was asked for. A generous ceiling, not a race.
+    expect(elapsed).toBeLessThan(12_000);
+  });
+
+  it("defaults to a timeout under the 10 s after which Nagios' check_nrpe gives up", async () => {
+    expect(DEFAULT_CHECK_TIMEOUT_MS).toBeLessThan(10_000);
+    const help = await check(["--help"], {});
+    expect(help.stdout).toMatch(
+      /--timeout DURATION\s+give up and say UNKNOWN after this long, retries included \(default 7s\)/,
+    );
+    const bad = await check(["--timeout", "soon"], {});
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.split("\n")[0]).toBe(
+      'sendgrid-sso-certs: --timeout: "soon" is not a positive duration (e.g. 5s, 1m)',
+    );
+  });
+
+  it("warns when the best certificate has an RSA key under 2048 bits", async () => {
+    const weak = await makeCert({ cn: "weak.example.test", toDays: 200, key: { kind: "rsa", bits: 1024 } });
+    const api = await emulatorWith({ integrations: [{ name: "Duo", certificates: [{ pem: weak.pem }] }] });
+    const result = await check([], envFor(api.url));
+    expect(result.code).toBe(1);
+    const id = String(api.state.certificatesOf(api.state.listIntegrations()[0]!.id)[0]!.id);
+    expect(result.stdout.split("\n")[0]).toBe(
+      `SENDGRID SSO WARNING - Duo: weak certificate ${id}: RSA key of 1024 bits; at least 2048 required`,
+    );
+    expect(result.stdout).toMatch(/valid \(weak\)\n/);
+  });
+
+  it("warns when the best certificate is signed with SHA-1", async () => {
+    const api = await emulatorWith({
+      integrations: [{ name: "ADFS", certificates: [{ pem: await sha1Certificate("adfs.example.test") }] }],
+    });
+    const result = await check([], envFor(api.url));
+    expect(result.code).toBe(1);
+    expect(result.stdout.split("\n")[0]).toMatch(
+      /^SENDGRID SSO WARNING - ADFS: weak certificate \d+: signed with SHA-1$/,
+    );
+  });
+
+  it("offers --json only on commands that print JSON", async () => {
+    for (const command of ["check", "plan", "rotate", "rollback"]) {
+      expect((await runCli([command, "--help"], { env: {}, cwd: dir })).stdout, command).toContain("--json");
+    }
+    for (const command of ["run", "demo", "emulator"]) {
+      const help = await runCli([command, "--help"], { env: {}, cwd: dir });
+      expect(help.stdout, command).not.toContain("--json");
+      const refused = await runCli([command, "--json"], { env: {}, cwd: dir });
+      expect(refused.code, command).toBe(2);
+      expect(refused.stderr.split("\n")[0]).toBe("sendgrid-sso-certs: Unknown option '--json'");
+    }
   });
 });

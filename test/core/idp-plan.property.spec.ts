@@ -3,8 +3,11 @@
 // SendGrid certificates, random journals (rotations, rollovers in every phase, unpublished records). A
 // small model of the executor applies every planned step to a simulated SendGrid AND a simulated IdP,
 // each step succeeding, failing for good, or applied with its answer lost (as a crash or timeout
-// leaves it); the clock moves between cycles and an admin sometimes switches the IdP's key in the
-// console. The safety properties are checked around every single step.
+// leaves it); the clock moves between cycles, an admin sometimes activates or generates a key in the
+// console, an operator sometimes runs `rollback`. Around every single step: (1) no activation of a key
+// SendGrid does not trust, (2) no disable/delete of the certificate the IdP signs with, (3) never from
+// some usable certificate to none, (4) one key per rollover, (5) no lockout where there was none; per
+// plan, (6) max_rotations_per_cycle bounds uploads and generates together.
 
 import fc from "fast-check";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -740,6 +743,8 @@ interface RunResult {
   readonly violations: string[];
   readonly steps: number;
   readonly activations: number;
+  /** Steps of `rollback` executed. */
+  readonly rollbackSteps: number;
   /** What happened, step by step, for failure messages. */
   readonly log: readonly string[];
 }
@@ -755,6 +760,7 @@ async function run(spec: WorldSpec): Promise<RunResult> {
     violations: [...found, `steps:\n${log.join("\n")}`, `state: ${describeState(world)}`],
     steps,
     activations,
+    rollbackSteps: log.filter((l) => l.startsWith("rollback at")).length,
     log,
   });
   for (const [c, cycle] of spec.cycles.entries()) {
@@ -802,18 +808,21 @@ async function run(spec: WorldSpec): Promise<RunResult> {
       if (found.length > 0) return fail(found);
     }
   }
-  return { world, violations: [], steps, activations, log };
+  const rollbackSteps = log.filter((l) => l.startsWith("rollback at")).length;
+  return { world, violations: [], steps, activations, rollbackSteps, log };
 }
 
 describe("plan() with okta and entra sources over random IdP and SendGrid states, step failures and a moving clock", () => {
   test("no untrusted activation, no disable of the signing key, never unusable, one key per rollover, no lockout, capped", async () => {
     let steps = 0;
     let activations = 0;
+    let rollbackSteps = 0;
     await fc.assert(
       fc.asyncProperty(worldSpec, async (spec) => {
         const result = await run(spec);
         steps += result.steps;
         activations += result.activations;
+        rollbackSteps += result.rollbackSteps;
         if (result.violations.length > 0) throw new Error(result.violations.join("\n"));
       }),
       { numRuns: NUM_RUNS, seed: SEED },
@@ -821,6 +830,7 @@ describe("plan() with okta and entra sources over random IdP and SendGrid states
     // The worlds really exercise the rollover, not just the mirror.
     expect(steps).toBeGreaterThan(NUM_RUNS);
     expect(activations).toBeGreaterThan(0);
+    expect(rollbackSteps).toBeGreaterThan(0);
   });
 });
 

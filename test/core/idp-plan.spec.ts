@@ -19,6 +19,7 @@ import {
   failedIdpOffer,
   idpOffer,
   idpSource,
+  metadataOffer,
   journalWith,
   rolloverRecord,
   rotationConfig,
@@ -839,6 +840,26 @@ describe("planRollback() of a key rollover", () => {
     expect(planRollback(scanned, journal, "main", "1", NOW)).toMatchObject({ ok: false });
   });
 
+  test("a mirror rotation's rollback is refused while the IdP may sign with it: metadata, or no key named", async () => {
+    const active = await cert("active", -10, 300);
+    const older = await cert("older", -300, 100);
+    const mirrored = { ...verifiedMirror(active, "11"), phase: "retired" as const, replaces: [] };
+    const scanned = singleAccount(
+      [scannedIntegration("1", [certificate("10", "1", older.pem), certificate("11", "1", active.pem)])],
+      NOW,
+    );
+    const journal = journalWith({ rotations: [mirrored] });
+    for (const offer of [
+      metadataOffer([older.pem, active.pem]),
+      idpOffer("entra", [key("K0", older), key("K1", active)], null),
+    ]) {
+      const refused = planRollback(scanned, journal, "main", "1", NOW, { offer, ruleIndex: 0 });
+      expect(refused.ok ? null : refused.message).toMatch(
+        /^not rolling back: the IdP signs \(or may sign\) with certificate 11;/,
+      );
+    }
+  });
+
   test("a mirror rotation's rollback is refused when its certificate is the one the IdP signs with", async () => {
     const active = await cert("active", -10, 300);
     const older = await cert("older", -300, 100);
@@ -854,7 +875,8 @@ describe("planRollback() of a key rollover", () => {
     });
     expect(refused).toEqual({
       ok: false,
-      message: "not rolling back: the IdP signs with certificate 11; disabling it would lock everyone out",
+      message:
+        "not rolling back: the IdP signs (or may sign) with certificate 11; disabling it would lock everyone out",
     });
     // Once the IdP signs with another key, the same rollback is allowed.
     const moved = idpOffer("okta", [key("k0", older), key("k1", active)], "k0");
@@ -936,9 +958,8 @@ describe("a rollover the IdP's admin overtook", () => {
       journalWith({ rollovers: [confirmed] }),
       { only: { account: null, integrationId: "1", force: true } },
     );
-    const started =
-      forced.actions.some((a) => a.kind === "generate") ||
-      forced.journal.rollovers.some((r) => r.id !== confirmed.id);
-    expect(started, "rotate --integration 1 starts no rollover").toBe(true);
+    // The admin's switch back is taken as a rollback: the key they left is not picked again, a new one is made.
+    expect(forced.journal.rollovers.find((r) => r.id === confirmed.id)?.phase).toBe("rolled_back");
+    expect(summary(forced.actions), "rotate --integration 1 starts no rollover").toEqual(["generate 1 new"]);
   });
 });

@@ -35,6 +35,10 @@ const ALERTS = [
   "SendGridSSOIdPUnreadable",
   "SendGridSSOIdPSigningCertificateExpiring",
   "SendGridSSOIdPRolloverFailing",
+  "SendGridSSOScanErrors",
+  "SendGridSSORotationStuck",
+  "SendGridSSOStateDirFailing",
+  "SendGridSSOConfigReloadFailed",
   "SendGridSSOExporterAbsent",
 ];
 
@@ -68,9 +72,9 @@ function anchorsOf(markdown: string): Set<string> {
   return anchors;
 }
 
-/** The runbook is a section of README.md. */
-function readmeAnchors(): Set<string> {
-  return anchorsOf(readProjectText("README.md"));
+/** The runbooks are sections of docs/alerts.md. */
+function runbookAnchors(): Set<string> {
+  return anchorsOf(readProjectText("docs/alerts.md"));
 }
 
 describe("alert rules", () => {
@@ -86,8 +90,8 @@ describe("alert rules", () => {
     expect(alert.annotations?.summary).toMatch(/\S/);
     expect(alert.annotations?.description).toMatch(/\S/);
     const runbook = alert.annotations?.runbook_url;
-    expect(runbook).toBe(`README.md#${alert.alert.toLowerCase()}`);
-    expect(readmeAnchors()).toContain(runbook!.split("#")[1]);
+    expect(runbook).toBe(`docs/alerts.md#${alert.alert.toLowerCase()}`);
+    expect(runbookAnchors()).toContain(runbook!.split("#")[1]);
   });
 
   it("names the integration and the time left in every integration alert", () => {

@@ -173,7 +173,8 @@ describe("the runtime stage, reproduced", () => {
       cpSync(projectFile(file), join(stage, file), { recursive: true });
     }
     const npmEnv = { PATH: process.env.PATH, HOME: process.env.HOME, npm_config_update_notifier: "false" };
-    const pack = await runProcess("npm", ["pack", "--json", "--pack-destination", dir], {
+    // The stage holds a fresh build already; package.json's prepack would build again, without tsc here.
+    const pack = await runProcess("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", dir], {
       cwd: stage,
       env: npmEnv,
     });

@@ -255,7 +255,7 @@ describe.skipIf(!prometheusBin || !alertmanagerBin)(
         expect(alert.annotations.summary).toMatch(
           /^SSO certificate of "Entra ID" expires in 4d 23h \d+m \d+s$/,
         );
-        expect(alert.annotations.runbook_url).toBe("README.md#sendgridssocertificateexpirycritical");
+        expect(alert.annotations.runbook_url).toBe("docs/alerts.md#sendgridssocertificateexpirycritical");
 
         // The recording rule sees all three integrations' best certificates, and only Entra ID pages.
         const left = await query("sendgrid_sso:integration_best_certificate_seconds_left");

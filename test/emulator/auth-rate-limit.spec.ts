@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Emulator, EmulatorOptions } from "../../src/emulator/server.js";
 import { TEST_API_KEY, startTestEmulator } from "../helpers/start-emulator.js";
-import { call, list } from "./call.js";
+import { call } from "./call.js";
 
 const T0 = new Date("2030-03-01T00:00:00Z");
 const T0_SECONDS = T0.getTime() / 1000;
@@ -93,7 +93,8 @@ describe("rate limiting", () => {
     }
     const refused = replies[3];
     expect(refused?.headers["retry-after"]).toBeUndefined();
-    expect(list(refused as NonNullable<typeof refused>)[0]).toMatchObject({ error_id: "rate_limited" });
+    // SendGrid's 429 body, whatever shape its other errors take.
+    expect(refused?.json).toEqual({ errors: [{ field: null, message: "too many requests" }] });
     expect(emu.log.map((entry) => entry.outcome)).toEqual([
       "answered",
       "answered",
@@ -128,8 +129,25 @@ describe("rate limiting", () => {
     expect(refused.headers["retry-after"]).toBe("40");
   });
 
+  it("counts each endpoint on its own: another endpoint is answered while one is spent", async () => {
+    const emu = await start({ rateLimit: { limit: 1, windowMs: 60_000 } });
+    expect((await call(emu, "GET", "/v3/sso/integrations")).status).toBe(200);
+    expect((await call(emu, "GET", "/v3/sso/integrations")).status).toBe(429);
+    const other = await call(emu, "GET", "/v3/sso/integrations/nope/certificates");
+    expect(other.status).toBe(400);
+    expect(other.headers["x-ratelimit-remaining"]).toBe("0");
+    // Ids do not make new endpoints: the template is the bucket.
+    expect((await call(emu, "GET", "/v3/sso/integrations/other/certificates")).status).toBe(429);
+  });
+
+  it('with per "account": one bucket for every request of the key', async () => {
+    const emu = await start({ rateLimit: { limit: 1, windowMs: 60_000, per: "account" } });
+    expect((await call(emu, "GET", "/v3/sso/integrations")).status).toBe(200);
+    expect((await call(emu, "GET", "/v3/sso/integrations/nope/certificates")).status).toBe(429);
+  });
+
   it("counts refused and unknown-route requests of the key, not unauthenticated ones", async () => {
-    const emu = await start({ rateLimit: { limit: 5, windowMs: 60_000 } });
+    const emu = await start({ rateLimit: { limit: 5, windowMs: 60_000, per: "account" } });
     await call(emu, "GET", "/v3/sso/integrations", { key: "SG.wrong" });
     const notFound = await call(emu, "GET", "/v3/sso/nowhere");
     expect(notFound.status).toBe(404);

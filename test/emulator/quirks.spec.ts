@@ -36,14 +36,16 @@ function datesOf(pem: string): { notBefore: Date; notAfter: Date } {
 }
 
 describe("certificate quirks", () => {
-  it("by default: enabled present, unix seconds, the PEM as uploaded", async () => {
+  it("by default: no enabled (as in every example of the spec), unix seconds, the PEM as uploaded", async () => {
     const { json, pem } = await servedCertificate({});
-    expect(json.enabled).toBe(false);
+    expect(json).not.toHaveProperty("enabled");
     expect(json.not_after).toBe(datesOf(pem).notAfter.getTime() / 1000);
     expect(json.public_certificate).toBe(pem);
   });
 
-  it("omitEnabled leaves enabled out", async () => {
+  it("omitEnabled false carries enabled; true (the default) leaves it out", async () => {
+    expect((await servedCertificate({ omitEnabled: false })).json.enabled).toBe(false);
+    await emulator?.close();
     const { json } = await servedCertificate({ omitEnabled: true });
     expect(json).not.toHaveProperty("enabled");
     expect(Object.keys(json).sort()).toEqual([

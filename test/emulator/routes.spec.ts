@@ -4,6 +4,7 @@ import type { Emulator } from "../../src/emulator/server.js";
 import { FIRST_CERTIFICATE_ID } from "../../src/emulator/state.js";
 import { makeCert } from "../helpers/make-cert.js";
 import { startTestEmulator } from "../helpers/start-emulator.js";
+import { LENIENT } from "./lenient.js";
 import { call, list, obj } from "./call.js";
 
 const NOW = new Date("2030-01-15T12:00:00Z");
@@ -20,7 +21,7 @@ const newIntegration = {
 let emulator: Emulator;
 
 beforeEach(async () => {
-  emulator = await startTestEmulator({ now: () => NOW });
+  emulator = await startTestEmulator({ ...LENIENT, now: () => NOW });
 });
 
 afterEach(async () => {
@@ -77,7 +78,7 @@ describe("integrations", () => {
   it("PATCH changes only the fields present and bumps last_updated", async () => {
     let now = NOW;
     await emulator.close();
-    emulator = await startTestEmulator({ now: () => now });
+    emulator = await startTestEmulator({ ...LENIENT, now: () => now });
     const id = await createIntegration();
     now = new Date(NOW.getTime() + 60_000);
     const patched = await call(emulator, "PATCH", `/v3/sso/integrations/${id}`, {
@@ -270,5 +271,77 @@ describe("unknown things", () => {
     const reply = await call(emulator, "GET", "/v3/sso/integrations/");
     expect(reply.status).toBe(200);
     expect(list(reply)).toHaveLength(1);
+  });
+});
+
+describe("by default, as strict as the spec", () => {
+  let strict: Emulator;
+
+  beforeEach(async () => {
+    strict = await startTestEmulator({ now: () => NOW });
+  });
+
+  afterEach(async () => {
+    await strict.close();
+  });
+
+  it.each([
+    ["GET", "/v3/sso/integrations/nope"],
+    ["PATCH", "/v3/sso/integrations/nope"],
+    ["GET", "/v3/sso/integrations/nope/certificates"],
+    ["GET", "/v3/sso/certificates/12345"],
+    ["PATCH", "/v3/sso/certificates/12345"],
+    ["DELETE", "/v3/sso/certificates/12345"],
+    ["PATCH", "/v3/sso/teammates/nobody@example.test"],
+    ["GET", "/v3/teammates/nobody@example.test"],
+  ])("%s %s: an unknown id answers 400 (the spec documents no 404)", async (method, path) => {
+    const reply = await call(strict, method, path, method === "PATCH" ? { body: { enabled: true } } : {});
+    expect(reply.status).toBe(400);
+    expect(list(reply)[0]).toMatchObject({ error_id: "not_found" });
+  });
+
+  it("an unknown route is still a 404", async () => {
+    expect((await call(strict, "GET", "/v3/sso/nothing-here")).status).toBe(404);
+  });
+
+  it("POST /v3/sso/integrations answers as the spec's example: no id; the integration is listed", async () => {
+    const reply = await call(strict, "POST", "/v3/sso/integrations", { body: newIntegration });
+    expect(reply.status).toBe(200);
+    expect(obj(reply)).not.toHaveProperty("id");
+    expect(obj(reply)).toMatchObject({ name: "Okta", entity_id: newIntegration.entity_id });
+    expect(list(await call(strict, "GET", "/v3/sso/integrations")).map((i) => i.name)).toEqual(["Okta"]);
+  });
+
+  it('PATCH /v3/sso/certificates/{id} answers the certificate; certificatePatchAnswer "empty" a bare 200', async () => {
+    const { pem } = await makeCert({ now: NOW });
+    const integrationId = strict.state.addIntegration({ name: "Okta" }).id;
+    const id = strict.state.addCertificate({ integrationId, pem, enabled: true }).id;
+    const answered = await call(strict, "PATCH", `/v3/sso/certificates/${id}`, { body: { enabled: false } });
+    expect(obj(answered)).toMatchObject({ id, intergration_id: integrationId });
+
+    const older = await startTestEmulator({ quirks: { certificatePatchAnswer: "empty" } });
+    try {
+      const otherIntegration = older.state.addIntegration({ name: "Okta" }).id;
+      const otherId = older.state.addCertificate({ integrationId: otherIntegration, pem, enabled: true }).id;
+      const empty = await call(older, "PATCH", `/v3/sso/certificates/${otherId}`, {
+        body: { enabled: false },
+      });
+      expect([empty.status, empty.text]).toEqual([200, ""]);
+      expect(older.state.getCertificate(otherId)?.enabled).toBe(false);
+    } finally {
+      await older.close();
+    }
+  });
+
+  it("GET /v3/teammates/{username} (the Teammates API) reads one SSO teammate", async () => {
+    const body = { email: "ada@example.test", first_name: "Ada", last_name: "Lovelace" };
+    expect((await call(strict, "POST", "/v3/sso/teammates", { body })).status).toBe(201);
+    const reply = await call(strict, "GET", "/v3/teammates/ada@example.test");
+    expect(reply.status).toBe(200);
+    expect(obj(reply)).toMatchObject({
+      username: "ada@example.test",
+      first_name: "Ada",
+      last_name: "Lovelace",
+    });
   });
 });

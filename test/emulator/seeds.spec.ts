@@ -7,6 +7,7 @@ import { DEMO_INTEGRATION_IDS, InvalidSeedError, buildSeed, loadSeedFile } from 
 import type { Emulator } from "../../src/emulator/server.js";
 import { makeCert } from "../helpers/make-cert.js";
 import { startTestEmulator } from "../helpers/start-emulator.js";
+import { LENIENT } from "./lenient.js";
 import { call, list } from "./call.js";
 
 const NOW = new Date("2031-02-03T04:05:06Z");
@@ -42,7 +43,7 @@ async function seedFile(name: string, content: unknown): Promise<string> {
 
 describe("demo seed", () => {
   it("serves a healthy Okta, an Entra ID expiring in ~5 days and a Duo expired 3 days ago, at stable ids", async () => {
-    emulator = await startTestEmulator({ seed: { kind: "demo" }, now: () => NOW });
+    emulator = await startTestEmulator({ ...LENIENT, seed: { kind: "demo" }, now: () => NOW });
     const integrations = list(await call(emulator, "GET", "/v3/sso/integrations"));
     expect(integrations.map((i) => [i.name, i.id, i.enabled])).toEqual([
       ["Okta", DEMO_INTEGRATION_IDS.okta, true],
@@ -92,7 +93,7 @@ describe("JSON seed files", () => {
         { name: "Empty", enabled: false, certificates: [] },
       ],
     });
-    emulator = await startTestEmulator({ seed: await loadSeedFile(path), now: () => NOW });
+    emulator = await startTestEmulator({ ...LENIENT, seed: await loadSeedFile(path), now: () => NOW });
     const integrations = list(await call(emulator, "GET", "/v3/sso/integrations"));
     expect(integrations.map((i) => [i.id, i.name, i.enabled, i.entity_id])).toEqual([
       ["my-okta", "Okta", true, "http://www.okta.com/abc"],

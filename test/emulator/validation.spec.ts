@@ -167,13 +167,35 @@ describe("integration bodies", () => {
       await refusedFields("POST", "/v3/sso/integrations", { body: { ...complete, enabled: "yes" } }),
     ).toEqual(["enabled"]);
     expect(
-      await refusedFields("PATCH", `/v3/sso/integrations/${integrationId}`, { body: { name: "" } }),
+      await refusedFields("PATCH", `/v3/sso/integrations/${integrationId}`, {
+        body: { ...complete, enabled: true, name: "" },
+      }),
     ).toEqual(["name"]);
     expect(
       await refusedFields("PATCH", `/v3/sso/integrations/${integrationId}`, {
-        body: { completed_integration: 1 },
+        body: { ...complete, enabled: true, completed_integration: 1 },
       }),
     ).toEqual(["completed_integration"]);
+  });
+
+  it("refuses a PATCH without the five fields the spec requires; partialIntegrationPatch accepts it", async () => {
+    const path = `/v3/sso/integrations/${integrationId}`;
+    expect((await refusedFields("PATCH", path, { body: { enabled: false } })).sort()).toEqual([
+      "entity_id",
+      "name",
+      "signin_url",
+      "signout_url",
+    ]);
+    expect(emulator.state.getIntegration(integrationId)?.enabled).toBe(true);
+    const lenient = await startTestEmulator({ behaviour: { partialIntegrationPatch: true } });
+    try {
+      const id = lenient.state.addIntegration({ name: "Okta" }).id;
+      const reply = await call(lenient, "PATCH", `/v3/sso/integrations/${id}`, { body: { enabled: false } });
+      expect(reply.status).toBe(200);
+      expect(lenient.state.getIntegration(id)).toMatchObject({ name: "Okta", enabled: false });
+    } finally {
+      await lenient.close();
+    }
   });
 });
 
@@ -201,9 +223,120 @@ describe("teammate bodies", () => {
     expect(await refusedFields("POST", "/v3/sso/teammates", { body: teammate })).toEqual(["email"]);
     expect(
       await refusedFields("PATCH", "/v3/sso/teammates/a@example.test", {
-        body: { subuser_access: [{ id: "one", permission_type: "admin" }] },
+        body: { first_name: "A", last_name: "B", subuser_access: [{ id: "one", permission_type: "admin" }] },
       }),
     ).toEqual(["subuser_access.0.id"]);
+  });
+
+  it("refuses a PATCH without first_name and last_name; partialTeammatePatch accepts it", async () => {
+    const teammate = { email: "patch@example.test", first_name: "A", last_name: "B" };
+    expect((await call(emulator, "POST", "/v3/sso/teammates", { body: teammate })).status).toBe(201);
+    expect(
+      (
+        await refusedFields("PATCH", "/v3/sso/teammates/patch@example.test", { body: { is_admin: true } })
+      ).sort(),
+    ).toEqual(["first_name", "last_name"]);
+    const lenient = await startTestEmulator({ behaviour: { partialTeammatePatch: true } });
+    try {
+      await call(lenient, "POST", "/v3/sso/teammates", { body: teammate });
+      const reply = await call(lenient, "PATCH", "/v3/sso/teammates/patch@example.test", {
+        body: { is_admin: true },
+      });
+      expect(reply.status).toBe(200);
+      expect(lenient.state.teammates.get("patch@example.test")).toMatchObject({
+        firstName: "A",
+        isAdmin: true,
+      });
+    } finally {
+      await lenient.close();
+    }
+  });
+});
+
+describe("teammate permission rules (SsoTeammatesBaseRequestProps)", () => {
+  const names = { first_name: "A", last_name: "B" };
+  let count = 0;
+  const fresh = () => `rules-${++count}@example.test`;
+  const create = (email: string, extra: Record<string, unknown>) =>
+    refusedFields("POST", "/v3/sso/teammates", { body: { email, ...names, ...extra } });
+
+  it.each([
+    ["is_admin with scopes", { is_admin: true, scopes: ["mail.send"] }, ["is_admin"]],
+    ["is_admin with persona", { is_admin: true, persona: "developer" }, ["is_admin"]],
+    ["persona with scopes", { persona: "developer", scopes: ["mail.send"] }, ["persona"]],
+    [
+      "subuser_access without has_restricted_subuser_access",
+      { subuser_access: [{ id: 1, permission_type: "admin" }] },
+      ["has_restricted_subuser_access"],
+    ],
+    [
+      "has_restricted_subuser_access without subusers",
+      { has_restricted_subuser_access: true },
+      ["subuser_access"],
+    ],
+    [
+      "restricted subuser access with parent scopes",
+      {
+        has_restricted_subuser_access: true,
+        subuser_access: [{ id: 1, permission_type: "admin" }],
+        scopes: ["mail.send"],
+      },
+      ["has_restricted_subuser_access"],
+    ],
+    [
+      "an admin subuser grant with scopes",
+      {
+        has_restricted_subuser_access: true,
+        subuser_access: [{ id: 1, permission_type: "admin", scopes: ["mail.send"] }],
+      },
+      ["subuser_access.0.scopes"],
+    ],
+  ])("refuses %s, on POST and on PATCH", async (_what, extra, fields) => {
+    const refused = fresh();
+    expect(await create(refused, extra)).toEqual(fields);
+    expect(emulator.state.teammates.has(refused)).toBe(false);
+    const existing = fresh();
+    expect(
+      (await call(emulator, "POST", "/v3/sso/teammates", { body: { email: existing, ...names } })).status,
+    ).toBe(201);
+    expect(
+      await refusedFields("PATCH", `/v3/sso/teammates/${existing}`, { body: { ...names, ...extra } }),
+    ).toEqual(fields);
+  });
+
+  it("accepts restricted subuser access alone, and a restricted grant with its scopes", async () => {
+    const reply = await call(emulator, "POST", "/v3/sso/teammates", {
+      body: {
+        email: fresh(),
+        ...names,
+        has_restricted_subuser_access: true,
+        subuser_access: [{ id: 7, permission_type: "restricted", scopes: ["mail.send"] }],
+      },
+    });
+    expect(reply.status, reply.text).toBe(201);
+  });
+
+  it("drops the scopes SendGrid sets itself and adds its own; teammateRules false stores them as sent", async () => {
+    const scopes = ["mail.send", "2fa_required", "sender_verification_exempt"];
+    const reply = await call(emulator, "POST", "/v3/sso/teammates", {
+      body: { email: fresh(), ...names, scopes },
+    });
+    expect(reply.status).toBe(201);
+    expect((reply.json as { scopes: string[] }).scopes).toEqual([
+      "mail.send",
+      "2fa_exempt",
+      "sender_verification_eligible",
+    ]);
+    const lenient = await startTestEmulator({ behaviour: { teammateRules: false } });
+    try {
+      const as = await call(lenient, "POST", "/v3/sso/teammates", {
+        body: { email: fresh(), ...names, scopes, is_admin: true },
+      });
+      expect(as.status).toBe(201);
+      expect((as.json as { scopes: string[] }).scopes).toEqual(scopes);
+    } finally {
+      await lenient.close();
+    }
   });
 });
 
@@ -219,7 +352,7 @@ describe("error shape quirk", () => {
         errors: [{ message: "public_certificate is required", field: "public_certificate", help: null }],
       });
       const missing = await call(objectShaped, "GET", "/v3/sso/certificates/1");
-      expect(missing.status).toBe(404);
+      expect(missing.status).toBe(400);
       expect(missing.json).toHaveProperty("errors");
     } finally {
       await objectShaped.close();

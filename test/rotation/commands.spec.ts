@@ -157,9 +157,13 @@ describe("rotate", () => {
     expect(
       s.bench.emulator.log.some((e) => e.method === "GET" && e.path === `/v3/sso/certificates/${newId}`),
     ).toBe(true);
-    expect(run.stdout).toMatch(/^INTEGRATION\s+STEP\s+RESULT\s+DETAIL$/m);
-    for (const step of ["upload", "verify", "disable"])
-      expect(run.stdout).toMatch(new RegExp(`^Okta\\s+${step}\\s+success\\s`, "m"));
+    expect(run.stdout).toMatch(/^INTEGRATION\s+STEP\s+CERTIFICATE\s+RESULT\s+DETAIL$/m);
+    for (const [step, certificate] of [
+      ["upload", "new"],
+      ["verify", newId],
+      ["disable", s.ids.healthy],
+    ])
+      expect(run.stdout).toMatch(new RegExp(`^Okta\\s+${step}\\s+${certificate}\\s+success\\s`, "m"));
     // Only the named integration: the due one is left for the daemon.
     expect(s.bench.certificates(DUE)).toHaveLength(1);
     expect(existsSync(join(s.bench.stateDir, "lock"))).toBe(false);
@@ -208,14 +212,12 @@ describe("rotate", () => {
     expect(s.bench.mutations()).toEqual([]);
   });
 
-  test("refuses an integration no rule matches: exit 2, nothing touched", async () => {
+  test("without --cert, refuses an integration no rule matches (no source): exit 2, nothing touched", async () => {
     const s = await setup();
-    const file = join(s.bench.dir, "next.pem");
-    await writeFile(file, s.next.pem);
-    const run = await s.cli("rotate", "--integration", UNMATCHED, "--cert", file);
+    const run = await s.cli("rotate", "--integration", UNMATCHED);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(
-      `no rotation.integrations rule matches integration ${UNMATCHED} (Duo); refusing to touch it`,
+    expect(run.stderr).toBe(
+      `sendgrid-sso-certs: no rotation.integrations rule matches integration ${UNMATCHED} (Duo), so there is no source to take a certificate from: give --cert FILE\n`,
     );
     expect(s.bench.mutations()).toEqual([]);
   });
@@ -224,7 +226,7 @@ describe("rotate", () => {
     const s = await setup();
     const run = await s.cli("rotate", "--integration", DUE, "--dry-run");
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^Entra ID\s+upload\s+dry_run\s+dry run: would upload: /m);
+    expect(run.stdout).toMatch(/^Entra ID\s+upload\s+new\s+dry_run\s+dry run: would upload: /m);
     expect(s.bench.mutations()).toEqual([]);
     expect(existsSync(join(s.bench.stateDir, "journal.json"))).toBe(false);
     const audit = (await readFile(join(s.bench.stateDir, "audit.jsonl"), "utf8")).trim().split("\n");

@@ -287,3 +287,103 @@ describe("rollback under faults", () => {
     expect(fewestUsable(s.bench.emulator, INTEGRATION, new Date())).toBe(1);
   });
 });
+
+describe("answers the spec does not promise: the integration's list decides", () => {
+  async function setupWith(
+    options: Parameters<typeof openBench>[0],
+    config: Record<string, unknown> = {},
+  ): Promise<Setup> {
+    const b = (bench = await openBench(options));
+    const now = b.clock.now();
+    const old = await makeCert({ cn: "entra-old", now, fromDays: -1000, toDays: 5 });
+    const next = await makeCert({ cn: "entra-next", now, fromDays: -1, toDays: 1000 });
+    b.emulator.state.addIntegration({ id: INTEGRATION, name: "Entra ID" });
+    const record = b.emulator.state.addCertificate({
+      integrationId: INTEGRATION,
+      pem: old.pem,
+      enabled: true,
+    });
+    await b.writeCert("entra-next.pem", next.pem);
+    const configFile = await b.writeConfig({
+      rotation: {
+        integrations: [{ match: { id: INTEGRATION }, source: { type: "file", path: b.certsDir } }],
+        overlap: "0s",
+        delete_disabled_after: "1d",
+      },
+      ...config,
+    });
+    return { bench: b, configFile, old, next, oldId: String(record.id) };
+  }
+
+  test("a disable answered with the older spec's empty 200 counts as done: the rotation completes", async () => {
+    const s = await setupWith({ quirks: { certificatePatchAnswer: "empty" } });
+    const daemon = await start(s);
+    await daemon.tick();
+    expect(s.bench.certificates(INTEGRATION).map((c) => [String(c.id), c.enabled])).toEqual([
+      [s.oldId, false],
+      [String(withFingerprint(s, s.next)[0]!.id), true],
+    ]);
+    expect(daemon.rotation.rotator.current.rotations).toMatchObject([{ phase: "retired" }]);
+    expect(daemon.rotation.rotator.current.backoff).toEqual([]);
+    expect(s.bench.mutations().filter((m) => m.method === "PATCH")).toHaveLength(1);
+  });
+
+  test.each([400, 404] as const)(
+    "a delete applied whose retry hears %i for the unknown id: gone per the list, done once",
+    async (notFoundStatus) => {
+      // One retry: the repeated DELETE meets the certificate its first attempt removed.
+      const s = await setupWith({ behaviour: { notFoundStatus } }, { http: { max_retries: 1 } });
+      const daemon = await start(s);
+      await daemon.tick();
+      expect(daemon.rotation.rotator.current.disabled).toMatchObject([{ certificateId: s.oldId }]);
+      // The first DELETE is applied and its answer lost; the client repeats it and hears "not found".
+      s.bench.emulator.faults.next({
+        match: { method: "DELETE", path: CERTIFICATE_PATH },
+        action: { kind: "lose" },
+      });
+      s.bench.clock.advance(2 * 24 * 3_600_000);
+      await daemon.tick();
+      const deletes = s.bench.emulator.log.filter((e) => e.method === "DELETE");
+      expect(deletes.map((e) => [e.outcome, e.status])).toEqual([
+        ["lost", 200],
+        ["answered", notFoundStatus],
+      ]);
+      expect(s.bench.certificates(INTEGRATION).map((c) => String(c.id))).not.toContain(s.oldId);
+      expect(daemon.rotation.rotator.current.disabled).toEqual([]);
+      expect(daemon.rotation.rotator.current.backoff).toEqual([]);
+      expect(
+        s.bench.logs.matching("info", new RegExp(`^delete: deleted certificate ${s.oldId}$`)),
+      ).toHaveLength(1);
+    },
+  );
+
+  test.each([400, 404] as const)(
+    "a disable answered %i 'not found' while the list still holds the certificate: a failure, retried, never taken as gone",
+    async (notFoundStatus) => {
+      const s = await setupWith({ behaviour: { notFoundStatus } });
+      s.bench.emulator.faults.next({
+        match: { method: "PATCH", path: CERTIFICATE_PATH },
+        action: {
+          kind: "status",
+          status: notFoundStatus,
+          body: [{ message: "certificate not found", field: "cert_id", error_id: "not_found" }],
+        },
+      });
+      const daemon = await start(s);
+      await daemon.tick();
+      expect(s.bench.certificates(INTEGRATION).find((c) => String(c.id) === s.oldId)?.enabled).toBe(true);
+      expect(daemon.rotation.rotator.current.disabled).toEqual([]);
+      expect(daemon.rotation.rotator.current.backoff).toMatchObject([
+        { integrationId: INTEGRATION, failures: 1 },
+      ]);
+      expect(
+        s.bench.logs.matching("error", /^disable: PATCH \/v3\/sso\/certificates\/:id -> 40[04] /),
+      ).toHaveLength(1);
+
+      s.bench.clock.advance(5 * MINUTE);
+      await daemon.tick();
+      expect(s.bench.certificates(INTEGRATION).find((c) => String(c.id) === s.oldId)?.enabled).toBe(false);
+      expect(daemon.rotation.rotator.current.disabled).toMatchObject([{ certificateId: s.oldId }]);
+    },
+  );
+});

@@ -133,7 +133,9 @@ describe("the lockout detector", () => {
       metrics.samples("sendgrid_sso_idp_signing_certificate_trusted").map((s) => s.labels.integration_id),
     ).toEqual([ENTRA_INTEGRATION]);
     expect(metrics.value("sendgrid_sso_idp_up", { integration_id: OKTA_INTEGRATION })).toBe(0);
-    expect(metrics.value("sendgrid_sso_idp_read_errors_total", { source: "okta" })).toBe(1);
+    expect(metrics.value("sendgrid_sso_idp_read_errors_total", { source: "okta", reason: "http_5xx" })).toBe(
+      1,
+    );
     const inventory = (await (await fetch(`${daemon.url}/api/v1/inventory`)).json()) as {
       accounts: { integrations: { id: string; status: string; idp: { error: string | null } }[] }[];
     };

@@ -10,13 +10,14 @@ import { SendGridClient } from "../../src/sendgrid/client.js";
 import { SsoApi } from "../../src/sendgrid/sso.js";
 import { makeCert } from "../helpers/make-cert.js";
 import { startTestEmulator } from "../helpers/start-emulator.js";
+import { LENIENT } from "../emulator/lenient.js";
 import { failure, fakeClock, harness } from "./fixture.js";
 
 const h = harness();
 const emulators: Emulator[] = [];
 
 async function emulator(options: Partial<EmulatorOptions> = {}): Promise<Emulator> {
-  const started = await startTestEmulator(options);
+  const started = await startTestEmulator({ ...LENIENT, ...options });
   emulators.push(started);
   return started;
 }
@@ -372,17 +373,18 @@ describe("what the observer and the server see", () => {
     await api.listCertificates(DEMO_INTEGRATION_IDS.duo);
 
     expect(h.events.map((e) => [e.method, e.route, e.status, e.attempt, e.rateLimitRemaining])).toEqual([
+      // SendGrid limits each endpoint on its own.
       ["GET", "/v3/sso/integrations/:id/certificates", 200, 1, 99],
       ["GET", "/v3/sso/certificates/:id", 503, 1, null],
-      ["GET", "/v3/sso/certificates/:id", 200, 2, 98],
-      ["GET", "/v3/sso/integrations/:id", 200, 1, 97],
-      ["GET", "/v3/sso/integrations/:id/certificates", 200, 1, 96],
+      ["GET", "/v3/sso/certificates/:id", 200, 2, 99],
+      ["GET", "/v3/sso/integrations/:id", 200, 1, 99],
+      ["GET", "/v3/sso/integrations/:id/certificates", 200, 1, 98],
     ]);
     expect(h.events.every((e) => e.account === "main" && e.durationSeconds >= 0)).toBe(true);
     expect(Object.fromEntries(client.rateLimitRemaining())).toEqual({
-      "/v3/sso/integrations/:id/certificates": 96,
-      "/v3/sso/certificates/:id": 98,
-      "/v3/sso/integrations/:id": 97,
+      "/v3/sso/integrations/:id/certificates": 98,
+      "/v3/sso/certificates/:id": 99,
+      "/v3/sso/integrations/:id": 99,
     });
   });
 

@@ -7,13 +7,14 @@ import type { Emulator, EmulatorOptions } from "../../src/emulator/server.js";
 import { DEMO_INTEGRATION_IDS } from "../../src/emulator/seeds.js";
 import { makeCert } from "../helpers/make-cert.js";
 import { startTestEmulator } from "../helpers/start-emulator.js";
+import { LENIENT } from "../emulator/lenient.js";
 import { failure, harness } from "./fixture.js";
 
 const h = harness();
 const emulators: Emulator[] = [];
 
 async function emulator(options: Partial<EmulatorOptions> = {}): Promise<Emulator> {
-  const started = await startTestEmulator(options);
+  const started = await startTestEmulator({ ...LENIENT, ...options });
   emulators.push(started);
   return started;
 }
@@ -73,9 +74,21 @@ describe("integrations", () => {
     expect(listed.map((i) => [i.id, i.completed])).toEqual([[created.id, false]]);
     expect((await api.listIntegrations())[0]?.completed).toBeNull();
 
+    // The spec requires all five fields on PATCH: the integration is read, then sent whole.
     const updated = await api.updateIntegration(created.id, { enabled: false });
-    expect(emu.log.at(-1)).toMatchObject({ method: "PATCH", body: { enabled: false } });
-    expect(JSON.stringify(emu.log.at(-1)?.body)).toBe('{"enabled":false}');
+    expect(emu.log.slice(-2).map((e) => [e.method, e.body])).toEqual([
+      ["GET", null],
+      [
+        "PATCH",
+        {
+          name: "Okta",
+          enabled: false,
+          signin_url: OKTA.signinUrl,
+          signout_url: OKTA.signoutUrl,
+          entity_id: OKTA.entityId,
+        },
+      ],
+    ]);
     expect(updated).toMatchObject({ id: created.id, enabled: false, name: "Okta" });
 
     await api.updateIntegration(created.id, { name: "Okta EU", completedIntegration: true }, { si: true });
@@ -194,8 +207,16 @@ describe("teammates", () => {
       subuserAccess: [{ id: "77", permissionType: "restricted", scopes: ["stats.read"] }],
     });
 
+    // The spec requires first_name and last_name on PATCH: read through the Teammates API first.
     const updated = await api.updateTeammate("ada@example.test", { isAdmin: true });
-    expect(JSON.stringify(emu.log.at(-1)?.body)).toBe('{"is_admin":true}');
+    expect(emu.log.slice(-2).map((e) => [e.method, e.path])).toEqual([
+      ["GET", "/v3/teammates/ada%40example.test"],
+      ["PATCH", "/v3/sso/teammates/ada%40example.test"],
+    ]);
+    expect(JSON.stringify(emu.log.at(-1)?.body)).toBe(
+      '{"first_name":"Ada","last_name":"Lovelace","is_admin":true}',
+    );
+    expect(await api.getTeammate("ada@example.test")).toMatchObject({ firstName: "Ada", isAdmin: true });
     expect(updated).toMatchObject({ username: "ada@example.test", isAdmin: true, userType: "admin" });
     expect(Object.keys(updated.profile)).toContain("city");
   });

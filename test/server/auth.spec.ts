@@ -68,12 +68,11 @@ describe("basic auth", () => {
     expect((await get(`${s.url}/metrics`, { headers: basic("prometheus", "nope") })).status).toBe(401);
   });
 
-  it("closes every endpoint but /healthz, unknown paths included", async () => {
+  it("closes every endpoint but the probes /healthz and /readyz, unknown paths included", async () => {
     const s = await serve({ basicAuthUsers: new Map([["prometheus", HASH]]) });
     for (const path of [
       "/metrics",
       "/",
-      "/readyz",
       "/api/v1/inventory",
       "/no-such-page",
       "/healthz/../metrics",
@@ -83,6 +82,11 @@ describe("basic auth", () => {
     const health = await get(`${s.url}/healthz`);
     expect(health.status).toBe(200);
     expect(health.body).toBe("ok\n");
+    // The readiness probe needs no credentials either (the kubelet has none): before the first scan it
+    // says so, and never more.
+    const ready = await get(`${s.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(ready.body).toBe("waiting for the first scan\n");
     // With credentials the routes answer as without authentication.
     expect((await get(`${s.url}/no-such-page`, { headers: basic("prometheus", PASSWORD) })).status).toBe(404);
     expect((await get(`${s.url}/readyz`, { headers: basic("prometheus", PASSWORD) })).status).toBe(503);

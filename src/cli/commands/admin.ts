@@ -1,12 +1,24 @@
-// Thin admin commands over every endpoint of the SSO API, JSON out: `integrations …`, `certificates …`,
-// `teammates …`. They add nothing to SendGrid's rules but refuse to send a private key anywhere.
+// Thin admin commands over every endpoint of the SSO API: `integrations …`, `certificates …`,
+// `teammates …`, JSON out (`certificates list` a table, JSON with --json). They refuse what SendGrid's
+// spec forbids or what would change nothing (a request with no field, an admin with a persona) before
+// sending it, and refuse to send a private key anywhere.
 
 import { readFile } from "node:fs/promises";
+import { parseCertificate } from "../../certs/parse.js";
 import type { Config } from "../../config/types.js";
+import type { ApiCertificate } from "../../core/model.js";
 import { SsoApi, type Persona } from "../../sendgrid/sso.js";
 import { clientFor } from "../../scan/targets.js";
-import { UsageError, type CommandSpec, type OptionSpec, type ParsedArgs } from "../args.js";
+import {
+  JSON_OPTION,
+  RefusedError,
+  UsageError,
+  type CommandSpec,
+  type OptionSpec,
+  type ParsedArgs,
+} from "../args.js";
 import { ConfigError, configFrom, type Io } from "../context.js";
+import { renderTable } from "../table.js";
 
 const ACCOUNT_OPTION: Record<string, OptionSpec> = {
   account: { type: "string", value: "NAME", description: "account from the config (default: the first)" },
@@ -39,7 +51,13 @@ function listOption(args: ParsedArgs, name: string): string[] | undefined {
     .filter(Boolean);
 }
 
-async function withApi<T>(args: ParsedArgs, io: Io, action: (api: SsoApi) => Promise<T>): Promise<number> {
+/** Runs `action` with the account's API and prints its result: JSON, or `render`'s text without --json. */
+async function withApi<T>(
+  args: ParsedArgs,
+  io: Io,
+  action: (api: SsoApi) => Promise<T>,
+  render?: (result: T) => string,
+): Promise<number> {
   const config: Config = configFrom(args, io);
   const wanted = stringOption(args, "account");
   const account = wanted ? config.accounts.find((a) => a.name === wanted) : config.accounts[0];
@@ -51,7 +69,11 @@ async function withApi<T>(args: ParsedArgs, io: Io, action: (api: SsoApi) => Pro
   const client = clientFor(config, account);
   try {
     const result = await action(new SsoApi(client));
-    io.stdout.write(JSON.stringify(result ?? { ok: true }, null, 2) + "\n");
+    io.stdout.write(
+      render && args.values.json !== true
+        ? render(result)
+        : JSON.stringify(result ?? { ok: true }, null, 2) + "\n",
+    );
     return 0;
   } finally {
     await client.close();
@@ -90,7 +112,7 @@ const SI_OPTION: Record<string, OptionSpec> = {
 };
 
 function integrationPatch(args: ParsedArgs) {
-  return {
+  const patch = {
     name: stringOption(args, "name"),
     enabled: booleanOption(args, "enabled"),
     entityId: stringOption(args, "entity-id"),
@@ -98,6 +120,14 @@ function integrationPatch(args: ParsedArgs) {
     signoutUrl: stringOption(args, "signout-url"),
     completedIntegration: booleanOption(args, "completed"),
   };
+  if (Object.values(patch).every((value) => value === undefined)) {
+    throw new RefusedError(
+      `integrations update: nothing to change; give at least one of ${Object.keys(INTEGRATION_FIELDS)
+        .map((f) => `--${f}`)
+        .join(", ")}`,
+    );
+  }
+  return patch;
 }
 
 const TEAMMATE_FIELDS: Record<string, OptionSpec> = {
@@ -116,13 +146,44 @@ function teammatePatch(args: ParsedArgs) {
       "",
     );
   }
-  return {
+  const patch = {
     firstName: stringOption(args, "first-name"),
     lastName: stringOption(args, "last-name"),
     isAdmin: booleanOption(args, "admin"),
     persona: persona as Persona | undefined,
     scopes: listOption(args, "scopes"),
   };
+  // The spec (SsoTeammatesBaseRequestProps): an admin is given every scope, and persona and scopes are two
+  // ways of granting the same thing; SendGrid refuses either mix.
+  const grants = [patch.persona && "--persona", patch.scopes && "--scopes"].filter(Boolean);
+  if (patch.isAdmin === true && grants.length > 0)
+    throw new RefusedError(
+      `--admin true gives every scope; it cannot be combined with ${grants.join(" or ")}`,
+    );
+  if (grants.length > 1) throw new RefusedError("give either --persona or --scopes, not both");
+  return patch;
+}
+
+const SUBJECT_WIDTH = 60;
+
+/** One row per certificate: what an operator compares, never the PEM. */
+function certificateTable(certificates: readonly ApiCertificate[], now: Date): string {
+  const rows = certificates.map((c) => {
+    const parsed = parseCertificate(c.pem);
+    const notAfter = c.notAfter ?? (parsed.ok ? parsed.certificate.notAfter : null);
+    const state = c.enabled === null ? "not reported" : c.enabled ? "enabled" : "disabled";
+    const expired = notAfter !== null && notAfter.getTime() <= now.getTime();
+    const subject = parsed.ok ? parsed.certificate.subject : `unreadable: ${parsed.failure.message}`;
+    return [
+      c.id,
+      expired ? `${state}, expired` : state,
+      notAfter?.toISOString() ?? "-",
+      parsed.ok ? parsed.certificate.fingerprintSha256 : "-",
+      subject.length > SUBJECT_WIDTH ? `${subject.slice(0, SUBJECT_WIDTH - 1)}…` : subject,
+    ];
+  });
+  if (rows.length === 0) return "no certificates\n";
+  return renderTable(["ID", "STATUS", "NOT AFTER", "FINGERPRINT (SHA-256)", "SUBJECT"], rows);
 }
 
 export const adminCommands: readonly CommandSpec<Io>[] = [
@@ -179,11 +240,17 @@ export const adminCommands: readonly CommandSpec<Io>[] = [
     summary: "List the certificates of an integration",
     options: {
       integration: { type: "string", value: "ID", description: "integration id (required)" },
+      ...JSON_OPTION,
       ...ACCOUNT_OPTION,
     },
     run: (args, io) => {
       const integration = requiredOption(args, "integration", "certificates list");
-      return withApi(args, io, (api) => api.listCertificates(integration));
+      return withApi(
+        args,
+        io,
+        (api) => api.listCertificates(integration),
+        (certificates) => certificateTable(certificates, new Date()),
+      );
     },
   },
   {
@@ -227,7 +294,13 @@ export const adminCommands: readonly CommandSpec<Io>[] = [
         pem: file === undefined ? undefined : await readCertificateFile(file),
         integrationId: stringOption(args, "integration"),
       };
-      return withApi(args, io, (api) => api.updateCertificate(args.positionals[0]!, patch));
+      const id = args.positionals[0]!;
+      // Any 2xx applied the change; an answer without the certificate is read back.
+      return withApi(
+        args,
+        io,
+        async (api) => (await api.updateCertificate(id, patch)) ?? api.getCertificate(id),
+      );
     },
   },
   {

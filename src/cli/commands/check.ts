@@ -1,41 +1,53 @@
 // `check`: one scan, a table or the SPEC's JSON document, and Nagios exit codes (0 OK, 1 WARNING,
 // 2 CRITICAL, 3 UNKNOWN) so it drops into Nagios, Icinga, Sensu or a CI job unchanged.
 
-import { formatDuration } from "../../core/durations.js";
+import { keyRejection } from "../../certs/validate.js";
+import { formatDuration, parseDuration } from "../../core/durations.js";
+import { explainProblems } from "../../core/explain.js";
 import { inventoryReport } from "../../core/report.js";
-import { evaluate, type Evaluation, type OverallStatus } from "../../core/status.js";
+import { evaluate, type CertificateState, type Evaluation, type OverallStatus } from "../../core/status.js";
 import { overridesOf } from "../../core/journal.js";
 import { journalStore } from "../../rotation/journal-file.js";
-import { scanAll } from "../../scan/inventory.js";
+import type { RotationRule } from "../../config/types.js";
+import type { ScannedAccount } from "../../core/inventory.js";
+import { watchesIdp, type Offer } from "../../core/offer.js";
+import { scanAccount } from "../../scan/inventory.js";
 import { readIdpSources } from "../../scan/monitor.js";
 import { sourcesFor } from "../../sources/registry.js";
-import type { CommandSpec } from "../args.js";
+import { JSON_OPTION, UsageError, type CommandSpec, type ParsedArgs } from "../args.js";
 import { targetsFor } from "../../scan/targets.js";
 import { configFrom, loggerFor, type Io } from "../context.js";
 import { renderTable } from "../table.js";
 
 export const NAGIOS_EXIT: Record<OverallStatus, number> = { ok: 0, warning: 1, critical: 2, unknown: 3 };
 
+/** Why the best certificate is weak, as the rotation validator would refuse it; null when it is not. */
+export function weakness(certificate: CertificateState): string | null {
+  if (!certificate.parsed) return null;
+  const origin = `certificate ${certificate.api.id}`;
+  const key = keyRejection(origin, certificate.parsed);
+  if (key) return key.message;
+  return /\bSHA-?1$/i.test(certificate.parsed.signatureAlgorithm) ? `${origin}: signed with SHA-1` : null;
+}
+
+/** The status `check` reports: a weak best certificate makes an otherwise OK integration a WARNING. */
+export function checkStatus(evaluation: Evaluation): OverallStatus {
+  const weak = evaluation.accounts.some((account) =>
+    account.integrations.some((s) => s.integration.enabled && s.best !== null && weakness(s.best) !== null),
+  );
+  return evaluation.status === "ok" && weak ? "warning" : evaluation.status;
+}
+
 function summary(evaluation: Evaluation): string {
-  const problems: string[] = [];
+  const problems = explainProblems(evaluation);
   for (const account of evaluation.accounts) {
-    if (account.error) problems.push(`${account.account}: ${account.error.reason}`);
     for (const state of account.integrations) {
-      if (state.status === "ok" || !state.integration.enabled) continue;
-      const detail = state.error
-        ? state.error.reason
-        : state.idp?.trusted === false
-          ? `the IdP (${state.idp.source}) signs with a certificate SendGrid does not trust: logins fail`
-          : state.idp?.error
-            ? `the IdP (${state.idp.source}) could not be checked: ${state.idp.error}`
-            : state.best
-              ? `expires in ${formatDuration(state.best.expiresInMs)}`
-              : "no valid certificate";
-      problems.push(`${state.integration.name}: ${detail}`);
+      const weak = state.integration.enabled && state.best ? weakness(state.best) : null;
+      if (weak) problems.push(`${state.integration.name}: weak ${weak}`);
     }
   }
   const count = evaluation.accounts.reduce((n, a) => n + a.integrations.length, 0);
-  return `SENDGRID SSO ${evaluation.status.toUpperCase()} - ${
+  return `SENDGRID SSO ${checkStatus(evaluation).toUpperCase()} - ${
     problems.length > 0 ? problems.join("; ") : `${count} integration(s), all certificates fine`
   }`;
 }
@@ -45,48 +57,126 @@ export function renderCheckTable(evaluation: Evaluation): string {
   for (const account of evaluation.accounts) {
     for (const state of account.integrations) {
       const name = `${state.integration.name}${state.integration.enabled ? "" : " (disabled)"}`;
+      const id = state.integration.id;
       if (state.certificates.length === 0) {
-        rows.push([account.account, name, "—", "—", "—", "—", state.error ? "unknown" : "no certificates"]);
+        rows.push([
+          account.account,
+          name,
+          id,
+          "—",
+          "—",
+          "—",
+          "—",
+          state.error ? "unknown" : "no certificates",
+        ]);
       }
       for (const certificate of state.certificates) {
         const left = certificate.expiresInMs;
         rows.push([
           account.account,
           name,
+          id,
           certificate.api.id + (certificate === state.best ? " *" : ""),
           certificate.parsed?.subjectCn ?? certificate.failure?.reason ?? "—",
           certificate.notAfter?.toISOString() ?? "—",
           left === null ? "—" : left < 0 ? `-${formatDuration(-left)}` : formatDuration(left),
-          certificate.status + (certificate.enabled ? "" : " (disabled)"),
+          certificate.status +
+            (certificate.enabled ? "" : " (disabled)") +
+            (certificate === state.best && weakness(certificate) ? " (weak)" : ""),
         ]);
       }
     }
   }
   const table = renderTable(
-    ["ACCOUNT", "INTEGRATION", "CERTIFICATE", "SUBJECT CN", "NOT AFTER", "TIME LEFT", "STATUS"],
+    [
+      "ACCOUNT",
+      "INTEGRATION",
+      "INTEGRATION ID",
+      "CERTIFICATE",
+      "SUBJECT CN",
+      "NOT AFTER",
+      "TIME LEFT",
+      "STATUS",
+    ],
     rows,
   );
   return `${summary(evaluation)}\n\n${table}(* the integration's best certificate)\n`;
 }
 
+/** Under the 10 s after which Nagios' check_nrpe gives up, so the check answers before it is killed. */
+export const DEFAULT_CHECK_TIMEOUT_MS = 7_000;
+
+function timeoutOf(args: ParsedArgs): number {
+  const value = args.values.timeout;
+  if (typeof value !== "string") return DEFAULT_CHECK_TIMEOUT_MS;
+  try {
+    const ms = parseDuration(value);
+    if (ms > 0) return ms;
+  } catch {
+    // reported below, as for zero
+  }
+  throw new UsageError(`--timeout: "${value}" is not a positive duration (e.g. 5s, 1m)`, "");
+}
+
+function lateOffers(rules: readonly RotationRule[], message: string): Map<number, Offer> {
+  const offers = new Map<number, Offer>();
+  rules.forEach((rule, index) => {
+    if (watchesIdp(rule.source.type))
+      offers.set(index, { ok: false, source: rule.source.type, message, status: null, reason: "timeout" });
+  });
+  return offers;
+}
+
 export const checkCommand: CommandSpec<Io> = {
   name: "check",
   summary: "Scan once, print every integration's certificates, exit 0/1/2/3 (OK/WARNING/CRITICAL/UNKNOWN)",
+  options: {
+    ...JSON_OPTION,
+    timeout: {
+      type: "string",
+      value: "DURATION",
+      description: `give up and say UNKNOWN after this long, retries included (default ${formatDuration(DEFAULT_CHECK_TIMEOUT_MS)})`,
+    },
+  },
   async run(args, io) {
-    const config = configFrom(args, io);
+    const timeoutMs = timeoutOf(args);
+    const loaded = configFrom(args, io);
+    // One attempt never outlasts the whole check; each call (retries included) ends a little before it,
+    // with its own reason, and the hard stop below catches whatever is still waiting.
+    const config = {
+      ...loaded,
+      http: { ...loaded.http, timeoutMs: Math.min(loaded.http.timeoutMs, timeoutMs) },
+    };
     const logger = loggerFor(config, io, "stderr");
-    const { targets, close } = targetsFor(config);
+    const { targets, close } = targetsFor(config, undefined, timeoutMs - Math.min(1_000, timeoutMs / 10));
     const sources = sourcesFor(config);
+    const now = () => new Date();
+    let timer: NodeJS.Timeout | undefined;
     try {
       // The journal knows which certificates this tool disabled, for an API that omits `enabled`.
       const journal = await journalStore(config.stateDir).load();
-      const [inventory, offers] = await Promise.all([
-        scanAll(targets, () => new Date()),
-        readIdpSources(sources),
+      const scanned = new Map<string, ScannedAccount>();
+      let offers: Map<number, Offer> | null = null;
+      const work = Promise.all([
+        ...targets.map((target) => scanAccount(target, now).then((a) => scanned.set(target.account, a))),
+        readIdpSources(sources).then((read) => (offers = read)),
       ]);
-      const evaluation = evaluate(inventory, config.thresholds, overridesOf(journal.data), new Date(), {
+      await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      // Whatever has not answered by the deadline is UNKNOWN, saying so, rather than a check killed by Nagios.
+      const late = `no answer within ${formatDuration(timeoutMs)} (--timeout)`;
+      const accounts = targets.map(
+        (target): ScannedAccount =>
+          scanned.get(target.account) ?? {
+            account: target.account,
+            startedAt: now(),
+            finishedAt: now(),
+            error: { reason: "timeout", message: late },
+            integrations: [],
+          },
+      );
+      const evaluation = evaluate({ accounts }, config.thresholds, overridesOf(journal.data), now(), {
         rules: sources.rules,
-        offers,
+        offers: offers ?? lateOffers(sources.rules, late),
       });
       for (const account of evaluation.accounts) {
         if (account.error)
@@ -97,10 +187,11 @@ export const checkCommand: CommandSpec<Io> = {
           ? JSON.stringify(inventoryReport(evaluation), null, 2) + "\n"
           : renderCheckTable(evaluation),
       );
-      return NAGIOS_EXIT[evaluation.status];
+      return NAGIOS_EXIT[checkStatus(evaluation)];
     } finally {
-      await sources.close();
-      await close();
+      clearTimeout(timer);
+      // Aborts whatever is still in flight after a timeout.
+      await Promise.all([sources.close(), close()]);
     }
   },
 };

@@ -2,28 +2,41 @@
 // of its safety rules. `plan` only reads; the other two take the state_dir lock like the daemon does.
 
 import { mkdir, readFile } from "node:fs/promises";
-import type { Config } from "../../config/types.js";
+import type { Config, RotationRule } from "../../config/types.js";
 import type { Inventory } from "../../core/inventory.js";
+import type { Integration } from "../../core/model.js";
 import { reconcile } from "../../core/journal.js";
 import type { Offer } from "../../core/offer.js";
 import { plan, type Action, type Note } from "../../core/plan.js";
 import { matchRule } from "../../core/rules.js";
 import { idpSettleMs, type CycleReport } from "../../rotation/rotator.js";
 import { fileOffer } from "../../sources/file.js";
-import { sourcesFor } from "../../sources/registry.js";
+import { sourcesFor, type Sources } from "../../sources/registry.js";
 import { openRotation } from "../../rotation/setup.js";
 import { scanAll } from "../../scan/inventory.js";
 import { targetsFor } from "../../scan/targets.js";
-import { UsageError, type CommandSpec, type OptionSpec, type ParsedArgs } from "../args.js";
+import {
+  JSON_OPTION,
+  RefusedError,
+  UsageError,
+  type CommandSpec,
+  type OptionSpec,
+  type ParsedArgs,
+} from "../args.js";
 import { configFrom, loggerFor, type Io } from "../context.js";
 import { renderTable } from "../table.js";
 
 const clock = { now: () => new Date() };
 
 const TARGET_OPTIONS: Record<string, OptionSpec> = {
-  integration: { type: "string", value: "ID", description: "integration id (required)" },
+  integration: {
+    type: "string",
+    value: "ID|NAME",
+    description: "integration id, or its exact name when no other integration has it (required)",
+  },
   account: { type: "string", value: "NAME", description: "account of the integration (default: any)" },
   "dry-run": { type: "boolean", description: "log what would be done; change nothing" },
+  ...JSON_OPTION,
 };
 
 function actionJson(action: Action) {
@@ -59,6 +72,10 @@ function noteJson(note: Note) {
   };
 }
 
+function stepSubject(json: ReturnType<typeof actionJson>): string {
+  return json.idp_key_id ? `IdP key ${json.idp_key_id}` : (json.certificate_id ?? "new");
+}
+
 function renderActions(actions: readonly Action[], notes: readonly Note[]): string {
   const table =
     actions.length === 0
@@ -66,9 +83,12 @@ function renderActions(actions: readonly Action[], notes: readonly Note[]): stri
       : renderTable(
           ["INTEGRATION", "ACTION", "CERTIFICATE", "REASON"],
           actions.map((a) => {
-            const json = actionJson(a);
-            const subject = json.idp_key_id ? `IdP key ${json.idp_key_id}` : (json.certificate_id ?? "new");
-            return [`${a.integrationName} (${a.integrationId})`, a.kind, subject, a.reason];
+            return [
+              `${a.integrationName} (${a.integrationId})`,
+              a.kind,
+              stepSubject(actionJson(a)),
+              a.reason,
+            ];
           }),
         );
   const lines = notes.map((n) => `${n.level === "warn" ? "! " : "- "}${n.integrationName}: ${n.message}`);
@@ -82,6 +102,7 @@ function scanFailures(inventory: Inventory): string[] {
 export const planCommand: CommandSpec<Io> = {
   name: "plan",
   summary: "Scan once and print the rotation steps `run` would take now, with their reasons; changes nothing",
+  options: JSON_OPTION,
   async run(args, io) {
     const config = configFrom(args, io);
     const logger = loggerFor(config, io, "stderr");
@@ -133,30 +154,80 @@ export const planCommand: CommandSpec<Io> = {
 function required(args: ParsedArgs, name: string, command: string): string {
   const value = args.values[name];
   if (typeof value !== "string")
-    throw new UsageError(`missing --${name}`, `Usage: sendgrid-sso-certs ${command} --${name} ID [options]`);
+    throw new UsageError(
+      `missing --${name}`,
+      `Usage: sendgrid-sso-certs ${command} --${name} ID|NAME [options]`,
+    );
   return value;
 }
 
-/** Finds the integration in the scan and the rule that allows touching it. */
-function locate(config: Config, scanned: Inventory, integrationId: string, accountName: string | null) {
+interface Located {
+  readonly account: string;
+  readonly integration: Integration;
+  /** The rotation rule that matches it, if any: `rotate --cert` and `rollback` need none. */
+  readonly rule: number | null;
+}
+
+/**
+ * Finds the integration by id, or by its exact name when that names one integration only: ids are what
+ * the API takes, names are what people see in `check` and on the status page.
+ */
+function locate(config: Config, scanned: Inventory, reference: string, accountName: string | null): Located {
+  const found: Located[] = [];
   for (const account of scanned.accounts) {
     if (accountName !== null && account.account !== accountName) continue;
-    const found = account.integrations.find((i) => i.integration.id === integrationId);
-    if (!found) continue;
-    const rule = matchRule(config.rotation.integrations, account.account, found.integration);
-    if (rule === null) {
-      throw new UsageError(
-        `no rotation.integrations rule matches integration ${integrationId} (${found.integration.name}); refusing to touch it`,
-        "",
-      );
+    for (const { integration } of account.integrations) {
+      if (integration.id === reference || integration.name === reference) {
+        const rule = matchRule(config.rotation.integrations, account.account, integration);
+        found.push({ account: account.account, integration, rule });
+      }
     }
-    return { account: account.account, rule };
+  }
+  const byId = found.filter((f) => f.integration.id === reference);
+  if (byId.length === 1) return byId[0]!;
+  if (byId.length === 0 && found.length === 1) return found[0]!;
+  if (found.length > 1) {
+    const listed = found.map((f) => `${f.account}/${f.integration.id} (${f.integration.name})`).join(", ");
+    throw new RefusedError(
+      `--integration ${reference} matches ${found.length} integrations: ${listed}; give the id${
+        byId.length > 1 ? " and --account" : ""
+      }`,
+    );
   }
   const failed = scanFailures(scanned);
-  throw new UsageError(
-    `integration ${integrationId} not found${failed.length > 0 ? ` (scan failures: ${failed.join("; ")})` : ""}`,
-    "",
+  throw new RefusedError(
+    `integration ${reference} not found${failed.length > 0 ? ` (scan failures: ${failed.join("; ")})` : ""}`,
   );
+}
+
+/**
+ * A rule for an integration no rule matches, only for this one command: `rotate --cert` and `rollback`
+ * need no configured source (the certificate comes from --cert, a rollback reads none), and every safety
+ * rule of the planner still applies. Rules are matched in order, so the appended one never shadows a
+ * configured rule.
+ */
+function withAdHocRule(config: Config, sources: Sources, target: Located, offer: Offer, path: string) {
+  const index = config.rotation.integrations.length;
+  const rule: RotationRule = {
+    account: target.account,
+    match: { id: target.integration.id },
+    source: { type: "file", path },
+    rotateBefore: config.rotation.rotateBefore,
+    overlapMs: config.rotation.overlapMs,
+  };
+  const rules = [...config.rotation.integrations, rule];
+  const extended: Sources = {
+    rules,
+    read: (i) => (i === index ? Promise.resolve(offer) : sources.read(i)),
+    async readAll(wanted = () => true) {
+      const offers = await sources.readAll(wanted);
+      if (wanted(index)) offers.set(index, offer);
+      return offers;
+    },
+    port: (i) => (i === index ? null : sources.port(i)),
+    close: () => sources.close(),
+  };
+  return { config: { ...config, rotation: { ...config.rotation, integrations: rules } }, sources: extended };
 }
 
 function report(io: Io, args: ParsedArgs, result: CycleReport): number {
@@ -172,9 +243,18 @@ function report(io: Io, args: ParsedArgs, result: CycleReport): number {
       ) + "\n",
     );
   } else {
-    const rows = result.steps.map((s) => [s.action.integrationName, s.action.kind, s.result, s.message]);
+    // The certificate of each step, named the same in a dry run as in the real one.
+    const rows = result.steps.map((s) => [
+      s.action.integrationName,
+      s.action.kind,
+      stepSubject(actionJson(s.action)),
+      s.result,
+      s.message,
+    ]);
     io.stdout.write(
-      rows.length > 0 ? renderTable(["INTEGRATION", "STEP", "RESULT", "DETAIL"], rows) : "No step taken.\n",
+      rows.length > 0
+        ? renderTable(["INTEGRATION", "STEP", "CERTIFICATE", "RESULT", "DETAIL"], rows)
+        : "No step taken.\n",
     );
     for (const note of result.notes)
       io.stdout.write(`${note.level === "warn" ? "! " : "- "}${note.message}\n`);
@@ -183,35 +263,47 @@ function report(io: Io, args: ParsedArgs, result: CycleReport): number {
   return failed || result.steps.length === 0 ? 1 : 0;
 }
 
+interface RotatorContext {
+  readonly scanned: Inventory;
+  readonly rotation: Awaited<ReturnType<typeof openRotation>>;
+  readonly integrationId: string;
+  readonly account: string;
+  readonly rule: number;
+}
+
 async function withRotator(
   args: ParsedArgs,
   io: Io,
-  command: string,
-  act: (context: {
-    config: Config;
-    scanned: Inventory;
-    rotation: Awaited<ReturnType<typeof openRotation>>;
-    integrationId: string;
-    account: string;
-    rule: number;
-  }) => Promise<CycleReport>,
+  command: "rotate" | "rollback",
+  /** The offer for an integration no rule matches; null refuses it, with the reason. */
+  adHoc: (target: Located) => Promise<{ offer: Offer; path: string } | string>,
+  act: (context: RotatorContext) => Promise<CycleReport>,
 ): Promise<number> {
-  const config = configFrom(args, io);
-  const integrationId = required(args, "integration", command);
+  const loaded = configFrom(args, io, { stateDir: true });
+  const reference = required(args, "integration", command);
   const accountName = typeof args.values.account === "string" ? args.values.account : null;
   // rotation.dry_run in the config makes every change a dry run, by hand as in the daemon.
-  const dryRun = Boolean(args.values["dry-run"]) || config.rotation.dryRun;
-  const logger = loggerFor(config, io, "stderr");
-  const { targets, close } = targetsFor(config);
-  const sources = sourcesFor(config);
+  const dryRun = Boolean(args.values["dry-run"]) || loaded.rotation.dryRun;
+  const logger = loggerFor(loaded, io, "stderr");
+  const { targets, close } = targetsFor(loaded);
+  let sources = sourcesFor(loaded);
   try {
+    const scanned = await scanAll(targets, clock.now);
+    const target = locate(loaded, scanned, reference, accountName);
+    let config = loaded;
+    let rule = target.rule;
+    if (rule === null) {
+      const offered = await adHoc(target);
+      if (typeof offered === "string") throw new RefusedError(offered);
+      ({ config, sources } = withAdHocRule(loaded, sources, target, offered.offer, offered.path));
+      rule = config.rotation.integrations.length - 1;
+    }
     // A dry run takes no lock (the lock is what creates state_dir), yet audits what it would do there.
     if (dryRun) await mkdir(config.stateDir, { recursive: true });
     const rotation = await openRotation({ config, targets, sources, logger, clock, lock: !dryRun, dryRun });
     try {
-      const scanned = await scanAll(targets, clock.now);
-      const { account, rule } = locate(config, scanned, integrationId, accountName);
-      return report(io, args, await act({ config, scanned, rotation, integrationId, account, rule }));
+      const integrationId = target.integration.id;
+      return report(io, args, await act({ scanned, rotation, integrationId, account: target.account, rule }));
     } finally {
       await rotation.close();
     }
@@ -225,12 +317,13 @@ async function certificateOffer(path: string): Promise<Offer> {
   try {
     return fileOffer({ inputs: [{ origin: path, text: await readFile(path, "utf8") }], problems: [] });
   } catch (error) {
-    throw new UsageError(
+    throw new RefusedError(
       `cannot read --cert ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      "",
     );
   }
 }
+
+const certPath = (args: ParsedArgs) => (typeof args.values.cert === "string" ? args.values.cert : null);
 
 export const rotateCommand: CommandSpec<Io> = {
   name: "rotate",
@@ -240,26 +333,43 @@ export const rotateCommand: CommandSpec<Io> = {
     cert: {
       type: "string",
       value: "FILE",
-      description: "the replacement certificate (default: the rule's source)",
+      description: "the replacement certificate (default: the rule's source; required without a rule)",
     },
   },
   run: (args, io) =>
-    withRotator(args, io, "rotate", async ({ scanned, rotation, integrationId, account, rule }) => {
-      const cert = typeof args.values.cert === "string" ? args.values.cert : null;
-      const offers = cert ? new Map([[rule, await certificateOffer(cert)]]) : undefined;
-      return rotation.rotator.cycle(scanned, {
-        only: { account, integrationId, force: true },
-        ...(offers ? { offers } : {}),
-      });
-    }),
+    withRotator(
+      args,
+      io,
+      "rotate",
+      async ({ integration }) => {
+        const cert = certPath(args);
+        if (cert === null)
+          return `no rotation.integrations rule matches integration ${integration.id} (${integration.name}), so there is no source to take a certificate from: give --cert FILE`;
+        return { offer: await certificateOffer(cert), path: cert };
+      },
+      async ({ scanned, rotation, integrationId, account, rule }) => {
+        const cert = certPath(args);
+        const offers = cert ? new Map([[rule, await certificateOffer(cert)]]) : undefined;
+        return rotation.rotator.cycle(scanned, {
+          only: { account, integrationId, force: true },
+          ...(offers ? { offers } : {}),
+        });
+      },
+    ),
 };
 
 export const rollbackCommand: CommandSpec<Io> = {
   name: "rollback",
   summary: "Undo an integration's last rotation: re-enable what it disabled, disable what it uploaded",
   options: TARGET_OPTIONS,
+  // Undoing a SendGrid-side rotation reads no source; only an IdP rollover needs its rule's IdP.
   run: (args, io) =>
-    withRotator(args, io, "rollback", ({ scanned, rotation, integrationId, account, rule }) =>
-      rotation.rotator.rollback(scanned, account, integrationId, rule),
+    withRotator(
+      args,
+      io,
+      "rollback",
+      () => Promise.resolve({ offer: fileOffer({ inputs: [], problems: [] }), path: "(none)" }),
+      ({ scanned, rotation, integrationId, account, rule }) =>
+        rotation.rotator.rollback(scanned, account, integrationId, rule),
     ),
 };
