@@ -33,8 +33,8 @@ LABEL org.opencontainers.image.title="sendgrid-sso-certs" \
 # V8 sizes its heap for throughput, not for a daemon that is idle between scans: left alone it holds
 # 140 to 380 MB for 3,000 certificates, most of it garbage not yet collected, and Node 24 does not hand
 # it back when idle. A 2 MiB young generation and a 96 MiB old one keep RSS near 110 MB (Node 20) and
-# 160 MB (Node 24) for the same inventory; the old space holds about 10,000 certificates (README,
-# Docker, "Memory"). Of V8's heap flags, only these two are allowed in NODE_OPTIONS.
+# 160 MB (Node 24) for the same inventory; the old space holds about 10,000 certificates
+# (docs/deployment.md#docker). Of V8's heap flags, only these two are allowed in NODE_OPTIONS.
 ENV NODE_ENV=production \
     NODE_OPTIONS="--max-semi-space-size=2 --max-old-space-size=96" \
     STATE_DIR=/var/lib/sendgrid-sso-certs
@@ -50,8 +50,10 @@ USER 1000:1000
 VOLUME /var/lib/sendgrid-sso-certs
 EXPOSE 9469
 STOPSIGNAL SIGTERM
-# No curl in the slim image: node asks /healthz, on the port of LISTEN when it is set.
+# No curl in the slim image: node asks /healthz, on the port of LISTEN when it is set. /healthz needs no
+# credentials even with basic or bearer auth on (src/server/http.ts); with TLS on, the plain request fails
+# and the probe asks again over https, trusting any certificate: it checks liveness, not identity.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "const port = (process.env.LISTEN || '').split(':').pop() || '9469'; require('node:http').get('http://127.0.0.1:' + port + '/healthz', (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1));"]
+  CMD ["node", "-e", "const port = (process.env.LISTEN || '').split(':').pop() || '9469'; const ask = (scheme, next) => require('node:' + scheme).get({ host: '127.0.0.1', port, path: '/healthz', rejectUnauthorized: false }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', next); ask('http', () => ask('https', () => process.exit(1)));"]
 ENTRYPOINT ["node", "/app/dist/cli.js"]
 CMD ["run", "--config", "/etc/sendgrid-sso-certs/config.yaml"]

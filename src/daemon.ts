@@ -6,7 +6,8 @@
 // two ticks; the HTTP server and the metrics registry stay, so `listen`, `state_dir` and `web` need a
 // restart (the log says so).
 
-import { watchFile, unwatchFile } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import cron, { type ScheduledTask } from "node-cron";
 import type { LoadResult } from "./config/load.js";
 import type { Config } from "./config/types.js";
@@ -26,7 +27,10 @@ export interface ReloadOptions {
   readonly load: () => LoadResult;
   /** Reload when this file changes (a Kubernetes ConfigMap update); null: only on SIGHUP or reload(). */
   readonly watchFile: string | null;
-  /** How often the file is looked at; polling follows the symlinks a ConfigMap volume swaps. */
+  /**
+   * How often the file's content is compared with the last one seen: reading it follows the symlinks a
+   * ConfigMap volume swaps, and a content hash sees a change that keeps size and timestamp.
+   */
   readonly watchIntervalMs?: number;
   /** Reload on SIGHUP (the `run` command; tests call reload()). */
   readonly sighup?: boolean;
@@ -64,8 +68,6 @@ export interface Daemon {
 const SYSTEM_CLOCK: Clock = { now: () => new Date() };
 const HISTORY_ROWS = 50;
 const WATCH_INTERVAL_MS = 5_000;
-/** Keys bound at start-up: the server's socket, TLS and authentication, and the state_dir lock. */
-const RESTART_KEYS = ["listen", "state_dir", "web"] as const;
 
 /** What one configuration runs on; replaced whole by a reload. */
 interface Generation {
@@ -76,6 +78,7 @@ interface Generation {
   readonly monitor: Monitor;
 }
 
+/** The keys bound at start-up (the server's socket, TLS and authentication, the state_dir lock) that differ. */
 function restartKeysChanged(running: Config, next: Config): string[] {
   const changed: string[] = [];
   if (running.listen.host !== next.listen.host || running.listen.port !== next.listen.port)
@@ -116,6 +119,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
 
   const build = async (config: Config): Promise<Generation> => {
+    // SendGrid documents `on-behalf-of` for no SSO endpoint: SSO is set up on the parent account.
+    for (const account of config.accounts.filter((a) => a.onBehalfOf !== null)) {
+      logger.warn(
+        { account: account.name, on_behalf_of: account.onBehalfOf },
+        "on_behalf_of is set, but SendGrid documents on-behalf-of for no SSO endpoint (SSO is configured on the parent account); this account's scans may fail or show the parent's integrations",
+      );
+    }
     const clients = targetsFor(config, observer);
     const sources = sourcesFor(config, {
       onRequest: (event) => metrics.observeIdpRequest(event),
@@ -221,9 +231,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         }
         cycle = rotation
           .assertLock()
-          .then(() =>
-            rotation.rotator.cycle(result.scanned, { offers: result.offers }).then(() => undefined),
-          );
+          .then(() => rotation.rotator.cycle(result.scanned, { offers: result.offers }))
+          .then((report) => {
+            // Judge from what the steps left, at once: a detector comparing the IdP before a rollover
+            // with SendGrid after it (or the reverse) would see a lockout that is not there.
+            if (report.after) monitor.adopt(report.after.scanned, report.after.offers);
+          });
         try {
           await cycle;
         } finally {
@@ -319,17 +332,25 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
   if (options.reload?.sighup) process.on("SIGHUP", onSighup);
   const watched = options.reload?.watchFile ?? null;
-  if (watched !== null) {
-    watchFile(
-      watched,
-      { interval: options.reload?.watchIntervalMs ?? WATCH_INTERVAL_MS, persistent: false },
-      (now, before) => {
-        if (now.mtimeMs === before.mtimeMs && now.ino === before.ino && now.size === before.size) return;
-        logger.info({ config: watched }, "configuration file changed: reloading");
-        void reload();
-      },
-    );
-  }
+  const digest = (file: string): string | null => {
+    try {
+      return createHash("sha256").update(readFileSync(file)).digest("hex");
+    } catch {
+      // Missing for a moment (an editor's rename, a ConfigMap swap): compared again next time.
+      return null;
+    }
+  };
+  let seen = watched === null ? null : digest(watched);
+  const watcher =
+    watched === null
+      ? null
+      : setInterval(() => {
+          const now = digest(watched);
+          if (now === null || now === seen || reloading) return;
+          seen = now;
+          logger.info({ config: watched }, "configuration file changed: reloading");
+          void reload();
+        }, options.reload?.watchIntervalMs ?? WATCH_INTERVAL_MS).unref();
 
   logger.info(
     { url: server.url, schedule: options.config.schedule, accounts: options.config.accounts.length },
@@ -354,7 +375,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     async stop(graceMs = 10_000) {
       stopped = true;
       process.off("SIGHUP", onSighup);
-      if (watched !== null) unwatchFile(watched);
+      if (watcher !== null) clearInterval(watcher);
       await reloading?.catch(() => undefined);
       await task?.destroy();
       const { monitor } = live();

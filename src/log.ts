@@ -5,9 +5,10 @@
 
 import { createRequire } from "node:module";
 import pino from "pino";
+import type PinoPretty from "pino-pretty";
 import type { LogLevel } from "./config/types.js";
 
-type PrettyFactory = typeof import("pino-pretty");
+type PrettyFactory = typeof PinoPretty;
 
 export type Logger = pino.Logger;
 

@@ -77,7 +77,8 @@ export function createStateDir(dir: string): void {
       if (error instanceof StateDirError) throw error;
       const code = errnoOf(error);
       // ENOTDIR: some component above is a file; walking up finds it and says which.
-      if (code !== "ENOENT" && code !== "ENOTDIR") throw new StateDirError(dir, `cannot be read: ${describe(error)}`, asError(error));
+      if (code !== "ENOENT" && code !== "ENOTDIR")
+        throw new StateDirError(dir, `cannot be read: ${describe(error)}`, asError(error));
       missing.unshift(existing);
       const parent = dirname(existing);
       if (parent === existing) throw new StateDirError(dir, "cannot be created", asError(error));

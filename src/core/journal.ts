@@ -34,6 +34,8 @@ export interface RotationRecord {
   readonly phase: RotationPhase;
   readonly certificateId: string | null;
   readonly startedAt: Date;
+  /** When the last upload call was made; absent in journals from before it was recorded. */
+  readonly attemptedAt?: Date | null;
   readonly uploadedAt: Date | null;
   readonly verifiedAt: Date | null;
   readonly retiredAt: Date | null;

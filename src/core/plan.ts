@@ -87,10 +87,11 @@ export interface PlanInput {
   readonly journal: Journal;
   readonly now: Date;
   /**
-   * How long a generate whose answer was lost may take to show in the IdP's key list; past it the key
-   * was never made and generating again makes no second key. Default DEFAULT_IDP_SETTLE_MS.
+   * How long a write whose answer was lost (an upload to SendGrid, a generate at the IdP) may take to show
+   * when read back; past it the write never happened, and doing it again makes no second copy. Default
+   * DEFAULT_SETTLE_MS.
    */
-  readonly idpSettleMs?: number;
+  readonly settleMs?: number;
   /** Restrict planning to one integration; `force` ignores rotate_before (the `rotate` command). */
   readonly only?: {
     readonly account: string | null;
@@ -102,7 +103,7 @@ export interface PlanInput {
 // Only "is it usable" matters to the planner; the warning thresholds of the status page do not.
 const NO_THRESHOLDS = { warningMs: 0, criticalMs: 0 };
 
-export const DEFAULT_IDP_SETTLE_MS = 120_000;
+export const DEFAULT_SETTLE_MS = 120_000;
 
 /** How a rollover abandoned for a missing IdP permission starts its note. */
 export const PERMISSION_DENIED = "permission denied: ";
@@ -262,6 +263,13 @@ function continueRotation(
       ctx.retire.set(record.id, now);
       return;
     }
+    // A POST that SendGrid holds, or applies late, would make a second copy if sent again now.
+    const since = now.getTime() - (record.attemptedAt ?? record.startedAt).getTime();
+    if (since < (ctx.input.settleMs ?? DEFAULT_SETTLE_MS))
+      return planner.note(
+        "info",
+        `waiting for SendGrid to show the upload of rotation ${record.id} before trying again`,
+      );
     if (ctx.uploadsLeft <= 0)
       return planner.note("info", "upload postponed: max_rotations_per_cycle reached");
     ctx.uploadsLeft--;
@@ -645,7 +653,7 @@ function continueRollover(
           `rollover ${record.id}: ${found.length} new keys match the lost generate; not guessing`,
         );
       }
-      const settle = ctx.input.idpSettleMs ?? DEFAULT_IDP_SETTLE_MS;
+      const settle = ctx.input.settleMs ?? DEFAULT_SETTLE_MS;
       const since = now.getTime() - (record.intent?.requestedAt.getTime() ?? record.startedAt.getTime());
       if (since < settle)
         return planner.note("info", "waiting for the key being generated to show at the IdP");

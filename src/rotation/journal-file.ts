@@ -28,6 +28,7 @@ const journalSchema = z.object({
       phase: z.enum(["uploading", "uploaded", "verified", "retired", "abandoned", "rolled_back"]),
       certificateId: z.string().nullable(),
       startedAt: date,
+      attemptedAt: nullableDate.optional(),
       uploadedAt: nullableDate,
       verifiedAt: nullableDate,
       retiredAt: nullableDate,

@@ -88,7 +88,7 @@ export interface CycleReport {
 }
 
 const MAX_ITERATIONS = 8;
-const IDP_REPLICATION_SLACK_MS = 30_000;
+const REPLICATION_SLACK_MS = 30_000;
 const DATE_TOLERANCE_MS = 60_000;
 
 // After these a POST may have been applied (an unreadable 2xx body included): list and match by
@@ -160,7 +160,7 @@ export class Rotator {
         rotation: { ...config.rotation, maxRotationsPerCycle: uploadsLeft },
         journal: this.journal,
         now: clock.now(),
-        idpSettleMs: idpSettleMs(config),
+        settleMs: settleMs(config),
         ...(options.only ? { only: options.only } : {}),
       });
       if (iteration === 0) notes.push(...planned.notes);
@@ -337,7 +337,7 @@ export class Rotator {
   private intentOf(action: Action): Journal {
     switch (action.kind) {
       case "upload":
-        return withRotation(this.journal, action.rotation);
+        return withRotation(this.journal, { ...action.rotation, attemptedAt: this.options.clock.now() });
       case "generate":
         return withRollover(this.journal, { ...action.rollover, phase: "generating" });
       case "activate":
@@ -414,12 +414,12 @@ export class Rotator {
         journal: { ...this.journal, disabled },
       };
     };
-    let failure: unknown = null;
+    let failure: Error | null = null;
     try {
       const answer = await api.updateCertificate(action.certificateId, { enabled });
       if (answer?.enabled === enabled) return applied("");
     } catch (error) {
-      failure = error;
+      failure = error instanceof Error ? error : new Error(String(error));
     }
     // A failure, or a 2xx whose answer does not show the change (empty, partial, or without `enabled`).
     const found = await this.listed(api, action.integrationId, action.certificateId);
@@ -667,9 +667,9 @@ export class Rotator {
  * A generate whose answer was lost shows in the IdP's key list within the client's own deadline (every
  * retry and wait), plus slack for the IdP's replication; past that it was never made.
  */
-export function idpSettleMs(config: Config): number {
+export function settleMs(config: Config): number {
   const { timeoutMs, maxRetries } = config.http;
-  return timeoutMs * (maxRetries + 1) + IDP_REPLICATION_SLACK_MS;
+  return timeoutMs * (maxRetries + 1) + REPLICATION_SLACK_MS;
 }
 
 /** A step on one existing certificate: disable, enable or delete. */

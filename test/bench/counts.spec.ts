@@ -25,6 +25,8 @@ beforeAll(async () => {
     Array.from({ length: CERTIFICATES }, (_, i) => makeCert({ cn: `idp-${i}.example.test` })),
   );
   emulator = await startTestEmulator({
+    // The toggle below must show on the wire: the strict default (as in the spec) leaves `enabled` out.
+    quirks: { omitEnabled: false },
     seed: {
       kind: "data",
       data: {

@@ -34,7 +34,9 @@ function writeConfig(stateDir: string): string {
 describe("prepareStateDir", () => {
   it("refuses a pseudo-filesystem at once instead of looping (Node's recursive mkdir spins on /proc)", () => {
     expect(() => prepareStateDir("/proc/nope/state")).toThrow(StateDirError);
-    expect(() => prepareStateDir("/proc/nope/state")).toThrow(/^state_dir: \/proc\/nope\/state cannot be created/);
+    expect(() => prepareStateDir("/proc/nope/state")).toThrow(
+      /^state_dir: \/proc\/nope\/state cannot be created/,
+    );
   });
 
   it("names state_dir and the file in the way", () => {
@@ -72,7 +74,8 @@ describe("state files", () => {
         result: "success",
       });
       expect(mode(state)).toBe(0o700);
-      for (const name of ["journal.json", "lock", "audit.jsonl"]) expect(mode(join(state, name)), name).toBe(0o600);
+      for (const name of ["journal.json", "lock", "audit.jsonl"])
+        expect(mode(join(state, name)), name).toBe(0o600);
     } finally {
       await lock.release();
     }
@@ -96,7 +99,9 @@ describe("commands that write state_dir", () => {
       cwd: dir,
     });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`state_dir: ${join(dir, "passwd", "state")} cannot be created: ${join(dir, "passwd")} is not a directory`);
+    expect(result.stderr).toContain(
+      `state_dir: ${join(dir, "passwd", "state")} cannot be created: ${join(dir, "passwd")} is not a directory`,
+    );
     expect(existsSync(join(dir, "passwd"))).toBe(true);
   });
 });

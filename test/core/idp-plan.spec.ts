@@ -8,7 +8,7 @@ import type { GeneratedCertificate } from "../../src/certs/generate.js";
 import type { RotationConfig } from "../../src/config/types.js";
 import { EMPTY_JOURNAL, type Journal, type RolloverRecord } from "../../src/core/journal.js";
 import type { Offer } from "../../src/core/offer.js";
-import { DEFAULT_IDP_SETTLE_MS, plan, type Plan, type PlanInput } from "../../src/core/plan.js";
+import { DEFAULT_SETTLE_MS, plan, type Plan, type PlanInput } from "../../src/core/plan.js";
 import { planRollback } from "../../src/core/rollback.js";
 import type { ScannedCertificate } from "../../src/core/inventory.js";
 import { makeCert } from "../helpers/make-cert.js";
@@ -504,7 +504,7 @@ describe("a rollover in phase generating (the generate's answer may be lost)", (
       idpRule("okta"),
       idpOffer("okta", [key("k1", current), key("k2", known), key("k3", shortLived)], "k1", 2),
       journalWith({ rollovers: [generating(["k1", "k2"])] }),
-      { idpSettleMs: 2 * HOUR },
+      { settleMs: 2 * HOUR },
     );
     expect(planned.actions.filter((a) => a.kind !== "upload")).toEqual([]);
     expect(planned.journal.rollovers[0]!.phase).toBe("generating");
@@ -513,24 +513,24 @@ describe("a rollover in phase generating (the generate's answer may be lost)", (
     );
   });
 
-  test("not showing within idpSettleMs: a note, no action; past it: generate again with a fresh intent", async () => {
+  test("not showing within settleMs: a note, no action; past it: generate again with a fresh intent", async () => {
     const { current, held } = await dueWorld();
     const offer = idpOffer("okta", [key("k1", current)], "k1", 2);
     const journal = journalWith({ rollovers: [generating(["k1"])] });
-    const waiting = planFor(held, idpRule("okta"), offer, journal, { idpSettleMs: HOUR + 1 });
+    const waiting = planFor(held, idpRule("okta"), offer, journal, { settleMs: HOUR + 1 });
     expect(waiting.actions).toEqual([]);
     expect(waiting.notes.map((n) => n.message)).toEqual([
       "waiting for the key being generated to show at the IdP",
     ]);
     // The default settle time is far shorter than the hour since the intent.
-    expect(DEFAULT_IDP_SETTLE_MS).toBeLessThan(HOUR);
+    expect(DEFAULT_SETTLE_MS).toBeLessThan(HOUR);
     for (const settle of [HOUR, undefined]) {
       const again = planFor(
         held,
         idpRule("okta"),
         offer,
         journal,
-        settle === undefined ? {} : { idpSettleMs: settle },
+        settle === undefined ? {} : { settleMs: settle },
       );
       expect(summary(again.actions)).toEqual(["generate 1 new"]);
       const generate = again.actions[0]!;

@@ -686,6 +686,33 @@ describe("reconcile(): SendGrid is the truth", () => {
     ]);
   });
 
+  test("an upload whose answer was lost is not sent again until SendGrid had time to apply it", async () => {
+    const fresh = await cert("fresh", -1, 400);
+    const old = await cert("old", -300, 5);
+    const settleMs = 60_000;
+    const record = rotationRecord({
+      integrationId: "1",
+      fingerprint: fresh.fingerprintSha256,
+      pem: fresh.pem,
+      notAfter: new Date(NOW.getTime() + 400 * DAY),
+      phase: "uploading",
+      attemptedAt: new Date(NOW.getTime() - settleMs + 1),
+    });
+    const scanned = singleAccount([scannedIntegration("1", [certificate("10", "1", old.pem)])], NOW);
+    const journal = journalWith({ rotations: [record] });
+    // A POST SendGrid is still holding would be applied beside a second one: wait, and say so.
+    const early = planFor(scanned, fileRule(), fileOffer([]), journal, { settleMs });
+    expect(early.actions).toEqual([]);
+    expect(early.notes.map((n) => n.message)).toEqual([
+      `waiting for SendGrid to show the upload of rotation ${record.id} before trying again`,
+    ]);
+    const later = planFor(scanned, fileRule(), fileOffer([]), journal, {
+      settleMs,
+      now: new Date(NOW.getTime() + 1),
+    });
+    expect(summary(later.actions)).toEqual([`upload 1 ${fresh.fingerprintSha256.slice(0, 8)}`]);
+  });
+
   test("a lost upload that is no longer acceptable is abandoned, not retried", async () => {
     const fresh = await cert("fresh", -1, 400);
     const old = await cert("old", -300, 5);

@@ -65,7 +65,8 @@ async function start(
   options: Partial<EmulatorOptions> = {},
   daemon: { exposeRelative?: boolean } = {},
 ): Promise<{ emulator: Emulator; harness: TestDaemon }> {
-  emulator = await startTestEmulator({ seed: standardSeed(), ...options });
+  // These tests read `enabled` from the API; the strict default (as in the spec) leaves it out.
+  emulator = await startTestEmulator({ seed: standardSeed(), quirks: { omitEnabled: false }, ...options });
   harness = await startTestDaemon({ emulator, ...daemon });
   return { emulator, harness };
 }

@@ -37,11 +37,16 @@ afterEach(async () => {
 
 const env = { SENDGRID_API_KEY: TEST_API_KEY };
 
-function configText(overrides: { schedule?: string; warning?: string; listen?: string; accounts?: string } = {}) {
+function configText(
+  overrides: { schedule?: string; warning?: string; listen?: string; accounts?: string } = {},
+) {
   return `accounts:
-${overrides.accounts ?? `  - name: main
+${
+  overrides.accounts ??
+  `  - name: main
     api_key_env: SENDGRID_API_KEY
-    base_url: ${emulator.url}`}
+    base_url: ${emulator.url}`
+}
 schedule: "${overrides.schedule ?? "*/5 * * * *"}"
 listen: "${overrides.listen ?? "127.0.0.1:0"}"
 state_dir: ./state
@@ -98,9 +103,9 @@ describe("configuration reload", () => {
     expect(d.config.thresholds.warningMs).toBe(30 * 86_400_000);
     const metrics = await scrape(d);
     expect(metrics.value("sendgrid_sso_config_last_reload_successful", {})).toBe(0);
-    expect(logs.some((line) => line.msg === "configuration reload refused; the running configuration stays")).toBe(
-      true,
-    );
+    expect(
+      logs.some((line) => line.msg === "configuration reload refused; the running configuration stays"),
+    ).toBe(true);
     // The running one still scans.
     await d.tick();
     expect((await fetch(`${d.url}/readyz`)).status).toBe(200);
@@ -118,19 +123,21 @@ describe("configuration reload", () => {
     expect(d.config.listen.port).toBe(0);
     const metrics = await scrape(d);
     expect(metrics.value("sendgrid_sso_config_last_reload_successful", {})).toBe(1);
-    expect(metrics.value("sendgrid_sso_config_last_reload_success_timestamp_seconds", {})).toBeGreaterThanOrEqual(
-      before,
-    );
+    expect(
+      metrics.value("sendgrid_sso_config_last_reload_success_timestamp_seconds", {}),
+    ).toBeGreaterThanOrEqual(before);
     expect(metrics.value("sendgrid_sso_scan_interval_seconds", {})).toBe(3600);
     // The previous scan answers until the new monitor has scanned: still ready.
     expect((await fetch(`${d.url}/readyz`)).status).toBe(200);
-    expect(logs.some((line) => String(line.msg).startsWith("changed listen: applied only at a restart"))).toBe(true);
+    expect(
+      logs.some((line) => String(line.msg).startsWith("changed listen: applied only at a restart")),
+    ).toBe(true);
   });
 
   it("reloads when the file changes (a ConfigMap update)", async () => {
     const { file, daemon: d } = await start({ watchIntervalMs: 50 });
     writeFileSync(file, configText({ warning: "45d" }));
-    await until(async () => d.config.thresholds.warningMs === 45 * 86_400_000);
+    await until(() => Promise.resolve(d.config.thresholds.warningMs === 45 * 86_400_000));
     writeFileSync(file, configText({ warning: "nonsense" }));
     await until(async () => (await scrape(d)).value("sendgrid_sso_config_last_reload_successful", {}) === 0);
     expect(d.config.thresholds.warningMs).toBe(45 * 86_400_000);
@@ -161,7 +168,11 @@ describe("series from the first scrape", () => {
     writeFileSync(file, configText());
     const loaded = loadConfig({ file, env, cwd: dir });
     if (!loaded.ok) throw new Error(loaded.problems.join("\n"));
-    daemon = await startDaemon({ config: loaded.config, logger: createLogger({ level: "fatal" }), schedule: false });
+    daemon = await startDaemon({
+      config: loaded.config,
+      logger: createLogger({ level: "fatal" }),
+      schedule: false,
+    });
     const metrics = await scrape(daemon);
     expect(
       metrics.value("sendgrid_sso_rotation_backoff_until_timestamp_seconds", {

@@ -40,7 +40,8 @@ describe("docs", () => {
     expect(readme.split("\n").length).toBeLessThan(250);
     expect(readme).toContain("npm ci && npm run demo");
     expect(readme).toContain("npm test");
-    for (const page of PAGES.filter((page) => page.startsWith("docs/"))) expect(readme).toContain(`](${page})`);
+    for (const page of PAGES.filter((page) => page.startsWith("docs/")))
+      expect(readme).toContain(`](${page})`);
     // One heading per subject: the README once had two "Prometheus" sections.
     const headings = [...withoutCode(readme).matchAll(/^#+\s+(.+)$/gm)].map((match) => match[1]);
     expect(new Set(headings).size).toBe(headings.length);

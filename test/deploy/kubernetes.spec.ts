@@ -202,6 +202,16 @@ describe("Deployment", () => {
     expect(container.resources.limits.memory).toMatch(/^\d+Mi$/);
   });
 
+  it("requests the measured steady memory of the image's runtime (Node 24), with headroom, under the limit", () => {
+    const measured = JSON.parse(readProjectText("bench/results-node24.json")) as Record<string, unknown>;
+    const peak = JSON.stringify(measured).match(/"peak_rss_mb":\s*([\d.]+)/)?.[1];
+    expect(peak).toBeDefined();
+    const mib = (quantity: string | undefined) => Number(/^(\d+)Mi$/.exec(quantity ?? "")?.[1] ?? NaN);
+    const request = mib(container.resources.requests.memory);
+    expect(request).toBeGreaterThanOrEqual(Number(peak) * 1.15);
+    expect(request).toBeLessThanOrEqual(mib(container.resources.limits.memory));
+  });
+
   it("mounts the config, the API key, the state and /tmp where the config and the image expect them", () => {
     const configFile = container.args[container.args.indexOf("--config") + 1]!;
     expect(mount("config").mountPath).toBe(dirname(configFile));

@@ -118,7 +118,8 @@ describe.skipIf(!prometheusBin || !alertmanagerBin)(
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), "sso-e2e-"));
       mkdirSync(join(dir, "certs"));
-      emulator = await startTestEmulator({ seed: { kind: "demo" } });
+      // The test reads `enabled` back; the strict default (as in the spec) leaves it out.
+      emulator = await startTestEmulator({ seed: { kind: "demo" }, quirks: { omitEnabled: false } });
 
       const configFile = join(dir, "config.yaml");
       writeFileSync(

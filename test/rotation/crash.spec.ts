@@ -199,9 +199,14 @@ describe("a rotation killed with SIGKILL at each step in turn", () => {
     expect(verifiedRead).toBeDefined();
     expect(patches[0]!.time.getTime() - verifiedRead!.time.getTime()).toBeGreaterThanOrEqual(OVERLAP_MS);
     expect(fewestUsable(em, INTEGRATION, new Date())).toBe(1);
-    expect(
-      em.state.history.filter((h) => h.kind === "certificate").map((h) => `${h.method} ${h.change}`),
-    ).toEqual(["POST created", "PATCH updated"]);
+    // One upload, then only disables (of the old certificate, as `patches` shows). The API does not report
+    // `enabled`, so the disable SendGrid applied after the last kill was never journaled: the last run sends
+    // it again, which changes nothing.
+    const changes = em.state.history
+      .filter((h) => h.kind === "certificate")
+      .map((h) => `${h.method} ${h.change}`);
+    expect(changes[0]).toBe("POST created");
+    expect(new Set(changes.slice(1))).toEqual(new Set(["PATCH updated"]));
   }, 120_000);
 });
 

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parseCertificate } from "../../src/certs/parse.js";
 import { seededRandom, type FaultController, type FaultRule } from "../../src/emulator/faults.js";
 import { journalStore } from "../../src/rotation/journal-file.js";
+import { settleMs } from "../../src/rotation/rotator.js";
 import { TEST_SP_ID } from "../helpers/start-graph-emulator.js";
 import { TEST_APP_ID } from "../helpers/start-okta-emulator.js";
 import {
@@ -33,7 +34,7 @@ import {
 import { INTEGRATION_OF, openIdpWorld, type IdpName, type IdpWorld } from "./idp-world.js";
 
 // Small, no retries: a generate lost before it reached the IdP is retried only after the client's whole
-// deadline plus 30 s (idpSettleMs), and such runs must finish.
+// deadline plus 30 s (settleMs), and such runs must finish.
 const HTTP = { timeout: "2s", max_retries: 0 } as const;
 // Far above the settle time of a lost generate (32 s here) plus a few cycles on a loaded machine.
 const CEILING_MS = 120_000;
@@ -68,10 +69,14 @@ const waitFor = (what: string, check: () => boolean | Promise<boolean>, running?
 
 const journal = (w: IdpWorld) => journalOnDisk<JournalOnDisk>(w.stateDir);
 
+const lastRollover = (current: JournalOnDisk | null, idp: IdpName) =>
+  current?.rollovers.filter((r) => r.integrationId === INTEGRATION_OF[idp]).at(-1);
+
 /** The integration's last rollover as the child last journaled it. */
-async function rolloverOnDisk(w: IdpWorld, idp: IdpName) {
-  return (await journal(w))?.rollovers.filter((r) => r.integrationId === INTEGRATION_OF[idp]).at(-1);
-}
+const rolloverOnDisk = async (w: IdpWorld, idp: IdpName) => lastRollover(await journal(w), idp);
+
+const allRetired = (current: JournalOnDisk | null, idps: readonly IdpName[]) =>
+  idps.every((idp) => lastRollover(current, idp)?.phase === "retired");
 
 const fingerprint = (pem: string | null): string | null => {
   if (pem === null) return null;
@@ -79,7 +84,7 @@ const fingerprint = (pem: string | null): string | null => {
   return parsed.ok ? parsed.certificate.fingerprintSha256 : null;
 };
 
-const faultsOf = (w: IdpWorld, idp: IdpName): FaultController => (idp === "okta" ? w.okta : w.graph).faults;
+const emulatorOf = (w: IdpWorld, idp: IdpName) => (idp === "okta" ? w.okta : w.graph);
 
 function openWorld(idps: readonly IdpName[]): Promise<IdpWorld> {
   return openIdpWorld({
@@ -114,15 +119,7 @@ function untilRetired(w: IdpWorld, idps: readonly IdpName[], running: Running): 
     `the rollover of ${idps.join(" and ")} to be retired`,
     async () => {
       const current = await journal(w);
-      return (
-        current !== null &&
-        current.inProgress === null &&
-        idps.every(
-          (idp) =>
-            current.rollovers.filter((r) => r.integrationId === INTEGRATION_OF[idp]).at(-1)?.phase ===
-            "retired",
-        )
-      );
+      return current?.inProgress === null && allRetired(current, idps);
     },
     running,
   );
@@ -185,7 +182,7 @@ describe.concurrent("an IdP key rollover killed with SIGKILL at each step in tur
       });
       const configFile = await w.writeRunConfig();
       const initial = initialIds(w, [idp]);
-      const idpFaults = faultsOf(w, idp);
+      const idpFaults = emulatorOf(w, idp).faults;
       const oldSigning = fingerprint(w.signingPem(idp));
       const stepOnDisk = async () => (await journal(w))?.inProgress?.action;
       const phaseOnDisk = async () => (await rolloverOnDisk(w, idp))?.phase;
@@ -207,14 +204,23 @@ describe.concurrent("an IdP key rollover killed with SIGKILL at each step in tur
         0,
       ]);
 
-      // 2. The next run waits for the lost key to show, then generates again; killed while the IdP holds the
-      //    request, which it applies after the process is gone.
+      // 2. No key shows: the next run generates again once the lost one cannot show any more (settleMs
+      //    after the first); killed while the IdP holds the request, which it applies after the process is gone.
       await killWhenStruck("second generate", idpFaults, {
         match: WRITES[idp].generate,
         action: { kind: "delay", ms: APPLIED_AFTER_DEATH_MS },
       });
       expect([await stepOnDisk(), await phaseOnDisk()]).toEqual(["generate", "generating"]);
       await waitFor("the IdP to apply the generate", () => w.keysGenerated(idp) === 1);
+      // Logged when answered: the first at once (hung), the second after its delay.
+      const generates = () =>
+        emulatorOf(w, idp).log.filter(
+          (e) => e.method === WRITES[idp].generate.method && e.path === WRITES[idp].generate.path,
+        );
+      await waitFor("the second generate to be logged", () => generates().length === 2);
+      const [first, second] = generates().map((e) => e.time.getTime());
+      // Journaled a moment before the first request left: a second of slack for that.
+      expect(second! - first!).toBeGreaterThanOrEqual(settleMs(await w.writeConfig()) - 1_000);
 
       // 3. The key is found by listing; killed during its upload, which SendGrid applies afterwards.
       await killWhenStruck("upload", w.sendgrid.faults, {
@@ -329,14 +335,7 @@ async function crashRun(seed: number): Promise<void> {
           `the ${aim} step or the end of the rollover`,
           async () => {
             const current = await journal(w);
-            return (
-              current?.inProgress?.action === aim ||
-              idps.every(
-                (idp) =>
-                  current?.rollovers.filter((r) => r.integrationId === INTEGRATION_OF[idp]).at(-1)?.phase ===
-                  "retired",
-              )
-            );
+            return current?.inProgress?.action === aim || allRetired(current, idps);
           },
           run,
         );

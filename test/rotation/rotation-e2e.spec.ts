@@ -273,3 +273,26 @@ describe("a certificate expiring in 5 days, a replacement in a file source", () 
     expect(s.bench.certificates(INTEGRATION).map((c) => String(c.id))).toEqual([newId]);
   });
 });
+
+describe("on_behalf_of", () => {
+  test("warns at start-up, once per account that sets it: SendGrid documents it for no SSO endpoint", async () => {
+    const b = (bench = await openBench());
+    const config = b.loadConfig(await b.writeConfig());
+    await b.startDaemon({
+      ...config,
+      accounts: config.accounts.map((account) => ({ ...account, onBehalfOf: "subuser-eu" })),
+    });
+    const warnings = b.logs.matching(
+      "warn",
+      /^on_behalf_of is set, but SendGrid documents on-behalf-of for no SSO endpoint/,
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ account: "main", on_behalf_of: "subuser-eu" });
+  });
+
+  test("says nothing when no account sets it", async () => {
+    const b = (bench = await openBench());
+    await b.startDaemon(b.loadConfig(await b.writeConfig()));
+    expect(b.logs.matching("warn", /on_behalf_of/)).toEqual([]);
+  });
+});

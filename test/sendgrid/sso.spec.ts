@@ -137,15 +137,15 @@ describe("certificates", () => {
 
     const disabled = await api.updateCertificate(created.id, { enabled: false });
     expect(JSON.stringify(emu.log.at(-1)?.body)).toBe('{"enabled":false}');
-    expect(disabled.enabled).toBe(false);
+    expect(disabled?.enabled).toBe(false);
 
     const repemmed = await api.updateCertificate(created.id, { pem: cert.pem });
     expect(emu.log.at(-1)?.body).toEqual({ public_certificate: cert.pem });
-    expect(fingerprintOf(repemmed.pem)).toBe(cert.fingerprintSha256);
+    expect(fingerprintOf(repemmed!.pem)).toBe(cert.fingerprintSha256);
 
     const moved = await api.updateCertificate(created.id, { integrationId: DEMO_INTEGRATION_IDS.duo });
     expect(emu.log.at(-1)?.body).toEqual({ integration_id: DEMO_INTEGRATION_IDS.duo });
-    expect(moved.integrationId).toBe(DEMO_INTEGRATION_IDS.duo);
+    expect(moved?.integrationId).toBe(DEMO_INTEGRATION_IDS.duo);
 
     await api.deleteCertificate(created.id);
     expect(emu.log.at(-1)).toMatchObject({

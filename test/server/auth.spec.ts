@@ -70,13 +70,7 @@ describe("basic auth", () => {
 
   it("closes every endpoint but the probes /healthz and /readyz, unknown paths included", async () => {
     const s = await serve({ basicAuthUsers: new Map([["prometheus", HASH]]) });
-    for (const path of [
-      "/metrics",
-      "/",
-      "/api/v1/inventory",
-      "/no-such-page",
-      "/healthz/../metrics",
-    ]) {
+    for (const path of ["/metrics", "/", "/api/v1/inventory", "/no-such-page", "/healthz/../metrics"]) {
       expect((await get(`${s.url}${path}`)).status, path).toBe(401);
     }
     const health = await get(`${s.url}/healthz`);

@@ -11,7 +11,12 @@ import type { WebConfig } from "../../src/config/types.js";
 import { createLogger } from "../../src/log.js";
 import { Metrics } from "../../src/metrics/registry.js";
 import { Monitor } from "../../src/scan/monitor.js";
-import { startHttpServer, type RunningServer, type ServerTimeouts } from "../../src/server/http.js";
+import {
+  startHttpServer,
+  type HttpServerOptions,
+  type RunningServer,
+  type ServerTimeouts,
+} from "../../src/server/http.js";
 
 export const NO_WEB: WebConfig = { tls: null, basicAuthUsers: new Map(), bearerToken: null };
 
@@ -19,6 +24,8 @@ export interface TestServer {
   readonly running: RunningServer;
   /** The registry /metrics renders, for tests that add series. */
   readonly metrics: Metrics;
+  /** The monitor it reads, with no scan targets: a scan() makes it ready. */
+  readonly monitor: Monitor;
   readonly url: string;
   /** Every log line, raw JSON text. */
   readonly logs: string[];
@@ -28,6 +35,7 @@ export interface TestServer {
 export async function startTestServer(
   web: WebConfig,
   timeouts: Partial<ServerTimeouts> = {},
+  extra: Pick<HttpServerOptions, "fault" | "held"> = {},
 ): Promise<TestServer> {
   const logs: string[] = [];
   const logger = createLogger({
@@ -60,8 +68,9 @@ export async function startTestServer(
     version: "test",
     web,
     timeouts,
+    ...extra,
   });
-  return { running, metrics, url: running.url, logs, close: () => running.close() };
+  return { running, metrics, monitor, url: running.url, logs, close: () => running.close() };
 }
 
 export interface Answer {

@@ -9,7 +9,7 @@ import { reconcile } from "../../core/journal.js";
 import type { Offer } from "../../core/offer.js";
 import { plan, type Action, type Note } from "../../core/plan.js";
 import { matchRule } from "../../core/rules.js";
-import { idpSettleMs, type CycleReport } from "../../rotation/rotator.js";
+import { settleMs, type CycleReport } from "../../rotation/rotator.js";
 import { fileOffer } from "../../sources/file.js";
 import { sourcesFor, type Sources } from "../../sources/registry.js";
 import { openRotation } from "../../rotation/setup.js";
@@ -126,7 +126,7 @@ export const planCommand: CommandSpec<Io> = {
         rotation: config.rotation,
         journal: reconcile(rotation.rotator.current, scanned, clock.now()),
         now: clock.now(),
-        idpSettleMs: idpSettleMs(config),
+        settleMs: settleMs(config),
       });
       io.stdout.write(
         args.values.json
