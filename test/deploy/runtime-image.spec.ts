@@ -1,6 +1,6 @@
 // The container image without a Docker engine. The Dockerfile is parsed and held to what the deployment
 // needs (Node 24, non-root, HEALTHCHECK, EXPOSE 9469, STOPSIGNAL, OCI labels). Its runtime stage is then
-// reproduced in a temp directory outside the project: a fresh build, `npm pack`, unpacked, `npm ci
+// reproduced in a temp directory outside the project: the run's build, `npm pack`, unpacked, `npm ci
 // --omit=dev` with the project's lock file; the packed CLI prints its version, runs `check` against the
 // emulator, and runs the daemon until SIGTERM while the Dockerfile's own HEALTHCHECK command probes it. A
 // runtime import of a dev dependency, or a file the package forgets to ship, fails here.
@@ -9,12 +9,12 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Emulator } from "../../src/emulator/server.js";
 import { freePort, runProcess, startProcess, waitFor, type Finished } from "../helpers/processes.js";
 import { TEST_API_KEY, startTestEmulator } from "../helpers/start-emulator.js";
 import { execForm, keyValues, parseDockerfile, runtimeEnv, type Instruction } from "./dockerfile.js";
-import { PROJECT_ROOT, projectFile, readProjectText } from "./files.js";
+import { projectFile, readProjectText } from "./files.js";
 
 const pkg = JSON.parse(readProjectText("package.json")) as {
   version: string;
@@ -155,19 +155,8 @@ describe("the runtime stage, reproduced", () => {
     app = join(dir, "app");
     mkdirSync(stage);
     mkdirSync(app);
-    // A fresh build into the staging copy: the project's dist/ may be stale, and other tests read it.
-    const tsc = await runProcess(
-      process.execPath,
-      [
-        join(PROJECT_ROOT, "node_modules/typescript/bin/tsc"),
-        "-p",
-        projectFile("tsconfig.build.json"),
-        "--outDir",
-        join(stage, "dist"),
-      ],
-      { env: { PATH: process.env.PATH } },
-    );
-    expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0);
+    // The run's build of the current sources (global setup), as the build stage's dist/.
+    cpSync(inject("builtSrc"), join(stage, "dist"), { recursive: true });
     // What the build stage has besides dist/: package.json, the README and the other "files" entries.
     for (const file of ["package.json", "README.md", ...pkg.files.filter((entry) => entry !== "dist")]) {
       cpSync(projectFile(file), join(stage, file), { recursive: true });

@@ -130,6 +130,14 @@ describe("Metrics: certificate and integration series from the snapshot", () => 
       sendgrid_sso_rotations_total: "counter",
       sendgrid_sso_rotation_last_success_timestamp_seconds: "gauge",
       sendgrid_sso_rotation_backoff_until_timestamp_seconds: "gauge",
+      sendgrid_sso_rotation_phase_since_timestamp_seconds: "gauge",
+      sendgrid_sso_rotation_step_due_timestamp_seconds: "gauge",
+      sendgrid_sso_scan_interval_seconds: "gauge",
+      sendgrid_sso_api_held_until_timestamp_seconds: "gauge",
+      sendgrid_sso_state_write_errors_total: "counter",
+      sendgrid_sso_state_last_write_success: "gauge",
+      sendgrid_sso_config_last_reload_successful: "gauge",
+      sendgrid_sso_config_last_reload_success_timestamp_seconds: "gauge",
     });
     for (const family of exposition.families.values()) expect(family.help).toBeTruthy();
   });
@@ -276,7 +284,7 @@ describe("Metrics: certificate and integration series from the snapshot", () => 
 });
 
 describe("Metrics: before any scan and at scrape time", () => {
-  it("exposes no certificate series and no timestamps before the first scan; scrape_success is 0", async () => {
+  it("exposes no certificate series before the first scan; scrape_success is 0, last success 0 (never)", async () => {
     const snapshot = new Snapshot();
     snapshot.stats = [
       { account: "main", lastScrapeAt: null, lastSuccessAt: null, durationSeconds: null, success: false },
@@ -286,12 +294,13 @@ describe("Metrics: before any scan and at scrape time", () => {
       "sendgrid_sso_certificate_not_after_timestamp_seconds",
       "sendgrid_sso_integration_info",
       "sendgrid_sso_last_scrape_timestamp_seconds",
-      "sendgrid_sso_last_success_timestamp_seconds",
       "sendgrid_sso_scrape_duration_seconds",
     ]) {
       expect(exposition.family(name).samples).toEqual([]);
     }
     expect(exposition.value("sendgrid_sso_scrape_success", { account: "main" })).toBe(0);
+    // 0, not absent: a daemon that never succeeds must still trip the staleness alert.
+    expect(exposition.value("sendgrid_sso_last_success_timestamp_seconds", { account: "main" })).toBe(0);
   });
 
   it("computes at scrape time: a certificate gone from the snapshot is gone from the next scrape", async () => {

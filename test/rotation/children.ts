@@ -1,56 +1,37 @@
-// Child processes for the tests that kill or race real processes. buildSources() makes a runnable copy of
-// src/: every module transpiled on its own by TypeScript (no type check, so well under a second rather than
-// a tsc build), node_modules linked in so that packages resolve as they do in the project.
+// Child processes for the tests that kill or race real processes: a fixture of test/rotation/fixtures
+// started with node, its stdout collected line by line. The modules a fixture imports come built from
+// the global setup, whose directory every fixture gets as its first argument: nothing here compiles.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import ts from "typescript";
+import { inject } from "vitest";
 
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Transpiles src/ into `outDir`; returns the directory that mirrors src/ (e.g. `<it>/rotation/store.js`). */
-export async function buildSources(outDir: string): Promise<string> {
-  const srcDir = join(projectRoot, "src");
-  const builtDir = join(outDir, "src");
-  const files = (await readdir(srcDir, { recursive: true })).filter(
-    (file) => file.endsWith(".ts") && !file.endsWith(".d.ts"),
-  );
-  for (const file of files) {
-    const source = await readFile(join(srcDir, file), "utf8");
-    const { outputText } = ts.transpileModule(source, {
-      fileName: file,
-      compilerOptions: {
-        module: ts.ModuleKind.ESNext,
-        target: ts.ScriptTarget.ES2023,
-        verbatimModuleSyntax: true,
-      },
-    });
-    const target = join(builtDir, file.replace(/\.ts$/, ".js"));
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, outputText);
-  }
-  await writeFile(join(outDir, "package.json"), '{ "type": "module" }\n');
-  await symlink(join(projectRoot, "node_modules"), join(outDir, "node_modules"), "dir");
-  return builtDir;
-}
+/** How long waitForLine() waits: far above a child's start and one step on a loaded machine. */
+export const CHILD_CEILING_MS = 120_000;
 
 export interface Child {
   readonly process: ChildProcess;
   /** Complete stdout lines so far. */
   readonly lines: string[];
-  /** Resolves with the first line (past or future) that satisfies `match`; rejects if the child ends first. */
+  /**
+   * Resolves with the first line (past or future) that satisfies `match`; rejects if the child ends first
+   * or none comes within CHILD_CEILING_MS.
+   */
   waitForLine(match: (line: string) => boolean): Promise<string>;
   /** Resolves once the child has exited and its stdout is drained. */
   readonly closed: Promise<void>;
 }
 
-/** Runs `node test/rotation/fixtures/<fixture> ...args`. */
+/** Runs `node test/rotation/fixtures/<fixture> <built src dir> ...args`. */
 export function startChild(fixture: string, args: readonly string[]): Child {
-  const child = spawn(process.execPath, [join(projectRoot, "test/rotation/fixtures", fixture), ...args], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(projectRoot, "test/rotation/fixtures", fixture), inject("builtSrc"), ...args],
+    { stdio: ["pipe", "pipe", "pipe"] },
+  );
   const lines: string[] = [];
   const waiters = new Set<() => void>();
   let partial = "";
@@ -76,16 +57,28 @@ export function startChild(fixture: string, args: readonly string[]): Child {
   });
   const waitForLine = (match: (line: string) => boolean): Promise<string> =>
     new Promise((resolve, reject) => {
+      const stop = (): void => {
+        waiters.delete(check);
+        clearTimeout(ceiling);
+      };
       const check = (): void => {
         const found = lines.find(match);
         if (found !== undefined) {
-          waiters.delete(check);
+          stop();
           resolve(found);
         } else if (ended) {
-          waiters.delete(check);
+          stop();
           reject(new Error(`child ${fixture} ended without the expected line; stderr: ${stderr}`));
         }
       };
+      const ceiling = setTimeout(() => {
+        stop();
+        reject(
+          new Error(
+            `child ${fixture} printed no expected line within ${CHILD_CEILING_MS} ms; stdout: ${lines.join("\n")}; stderr: ${stderr}`,
+          ),
+        );
+      }, CHILD_CEILING_MS);
       waiters.add(check);
       check();
     });

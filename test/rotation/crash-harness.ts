@@ -1,13 +1,13 @@
-// What the crash tests share: the `run` CLI built into a throw-away directory, started in a child process
-// and killed with SIGKILL; waits on progress (the journal on disk, request counts) with generous ceilings,
-// never on wall-clock guesses; seeded runs a few at a time, with a failure message that replays them.
-// Knows nothing of what a run checks. Every child it starts is killed by killChildren() if still alive.
+// What the crash tests share: the `run` CLI of the global setup's build, started in a child process and
+// killed with SIGKILL; waits on progress (the journal on disk, request counts) with generous ceilings,
+// never on wall-clock guesses; seeded runs a few at a time, from CRASH_SEED or a seed it prints, with a
+// failure message that replays them. Knows nothing of what a run checks. Every child it starts is killed
+// by killChildren() if still alive.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFile, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { buildSources } from "./children.js";
+import { inject } from "vitest";
 
 export interface Running {
   readonly child: ChildProcess;
@@ -16,17 +16,33 @@ export interface Running {
 }
 
 /** Ceiling of until() unless told: far above any step's duration on a loaded machine. */
-const DEFAULT_CEILING_MS = 30_000;
+export const STEP_CEILING_MS = 120_000;
 /** A failure message shows this many of the last child's last lines: the end is what explains it. */
 const OUTPUT_LINES = 200;
 
 const children = new Set<ChildProcess>();
 
-/** Builds src/ into `dir` (with the package.json the version is read from); returns the CLI's path. */
-export async function buildCli(dir: string): Promise<string> {
-  const built = await buildSources(dir);
-  await copyFile(fileURLToPath(new URL("../../package.json", import.meta.url)), join(dir, "package.json"));
-  return join(built, "cli.js");
+/** The built CLI's path. */
+export const builtCli = (): string => join(inject("builtSrc"), "cli.js");
+
+/**
+ * A test's own timeout, only a backstop for an await that has no ceiling of its own: `waits` waits in turn,
+ * each at its full ceiling. Load makes steps slower; only a step that stalls fails, at its ceiling, by name.
+ */
+export const backstop = (waits: number, ceilingMs = STEP_CEILING_MS): number => waits * ceilingMs;
+
+/** The first seed of the seeded runs: CRASH_SEED to replay a failure, else drawn and printed. */
+export function crashSeed(): number {
+  const given = process.env.CRASH_SEED;
+  if (given !== undefined) {
+    const seed = Number(given);
+    if (!Number.isSafeInteger(seed))
+      throw new Error(`CRASH_SEED must be an integer, not ${JSON.stringify(given)}`);
+    return seed;
+  }
+  const seed = Math.floor(Math.random() * 2 ** 31);
+  console.info(`crash runs: drew seed ${seed} (CRASH_SEED=${seed} replays them)`);
+  return seed;
 }
 
 /** `cli run --config configFile` with exactly `env` (and PATH): secrets reach the child only this way. */
@@ -54,6 +70,17 @@ export function killChildren(): void {
   children.clear();
 }
 
+/** SIGTERM, then the exit code once the child has stopped (within the ceiling). */
+export async function terminate(running: Running): Promise<number | null> {
+  running.child.kill("SIGTERM");
+  await until(
+    "the child to stop after SIGTERM",
+    () => running.child.exitCode !== null || running.child.signalCode !== null,
+    running,
+  );
+  return running.exited;
+}
+
 /** SIGKILL, then wait for the exit: the child is gone when this resolves. */
 export async function kill(running: Running): Promise<void> {
   if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill("SIGKILL");
@@ -65,7 +92,7 @@ export async function until(
   what: string,
   check: () => boolean | Promise<boolean>,
   running?: Running,
-  ceilingMs = DEFAULT_CEILING_MS,
+  ceilingMs = STEP_CEILING_MS,
 ): Promise<void> {
   const deadline = Date.now() + ceilingMs;
   while (!(await check())) {
@@ -77,13 +104,15 @@ export async function until(
   }
 }
 
+const journalPath = (stateDir: string) => join(stateDir, "journal.json");
+
 /**
  * The journal's content as the child last wrote it, untyped beyond what a test names in `T`; null while
  * there is none or it cannot be read (the store's own load() is what judges corruption).
  */
 export async function journalOnDisk<T>(stateDir: string): Promise<T | null> {
   try {
-    const text = await readFile(join(stateDir, "journal.json"), "utf8");
+    const text = await readFile(journalPath(stateDir), "utf8");
     return (JSON.parse(text) as { data: T }).data;
   } catch {
     return null;
@@ -98,8 +127,20 @@ export class KillTrace {
     this.#lines.push(line);
   }
 
-  /** An error naming the seed, how to replay it, the kills, the cause and the last child's output tail. */
-  failure(seed: number, replay: string, error: unknown, last: Running | null): Error {
+  /**
+   * An error naming the seed, how to replay it, the kills (each with the step on disk when it landed), the
+   * cause, the journal in `stateDir` as it is now, and the last child's output tail.
+   */
+  async failure(
+    seed: number,
+    replay: string,
+    error: unknown,
+    last: Running | null,
+    stateDir: string,
+  ): Promise<Error> {
+    const journal = await readFile(journalPath(stateDir), "utf8").catch(
+      (reason: unknown) => `(unreadable: ${reason instanceof Error ? reason.message : String(reason)})`,
+    );
     const lines = last?.output().split("\n") ?? [];
     const output = last
       ? `\nlast child's output (last ${OUTPUT_LINES} lines):\n${lines.slice(-OUTPUT_LINES).join("\n")}`
@@ -107,7 +148,7 @@ export class KillTrace {
     return new Error(
       `crash run with seed ${seed} failed (replay: ${replay}); ${this.#lines.join("; ")}: ${
         error instanceof Error ? error.message : String(error)
-      }${output}`,
+      }\njournal on disk:\n${journal}${output}`,
       { cause: error },
     );
   }

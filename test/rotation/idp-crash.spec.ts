@@ -3,17 +3,14 @@
 // with SIGKILL and restarted on the same state_dir. First at each step of the rollover in turn, for each
 // IdP (emulator faults hold the child at the step where it is to die: a write applied after the child is
 // gone, or never answered), then at seeded random moments over many rollovers (IDP_CRASH_RUNS, default
-// 50; CRASH_SEED replays a failure's seed). What must hold: after every kill the journal loads, the IdP
+// 50, from CRASH_SEED or a seed it draws and prints). What must hold: after every kill the journal loads, the IdP
 // made at most one key through the API and SendGrid holds at most one copy of it; at the end the rollover
 // is retired with exactly one key generated and one upload, the IdP signs with the new key, the old
 // certificate is disabled, and the emulators' histories show no instant at which the IdP signed with a
 // certificate SendGrid did not hold enabled and valid.
 
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { parseCertificate } from "../../src/certs/parse.js";
 import { seededRandom, type FaultController, type FaultRule } from "../../src/emulator/faults.js";
 import { journalStore } from "../../src/rotation/journal-file.js";
@@ -22,12 +19,16 @@ import { TEST_SP_ID } from "../helpers/start-graph-emulator.js";
 import { TEST_APP_ID } from "../helpers/start-okta-emulator.js";
 import {
   KillTrace,
-  buildCli,
+  STEP_CEILING_MS,
+  backstop,
+  builtCli,
+  crashSeed,
   journalOnDisk,
   kill,
   killChildren,
   runSeeds,
   startRun,
+  terminate,
   until,
   type Running,
 } from "./crash-harness.js";
@@ -36,8 +37,8 @@ import { INTEGRATION_OF, openIdpWorld, type IdpName, type IdpWorld } from "./idp
 // Small, no retries: a generate lost before it reached the IdP is retried only after the client's whole
 // deadline plus 30 s (settleMs), and such runs must finish.
 const HTTP = { timeout: "2s", max_retries: 0 } as const;
-// Far above the settle time of a lost generate (32 s here) plus a few cycles on a loaded machine.
-const CEILING_MS = 120_000;
+// A step may first wait out the settle time of a lost generate (32 s here), then take a step's ceiling.
+const CEILING_MS = 32_000 + STEP_CEILING_MS;
 const CERTIFICATE_PATH = /^\/v3\/sso\/certificates\/\d+$/;
 // Long enough that a kill lands after the request arrived, short enough that the test does not drag.
 const APPLIED_AFTER_DEATH_MS = 1_500;
@@ -156,23 +157,17 @@ async function checkCompleted(
   expect(w.lockouts()).toEqual({ okta: [], entra: [] });
 }
 
-let buildDir = "";
-let cli = "";
+const cli = builtCli();
 
-beforeAll(async () => {
-  buildDir = await mkdtemp(join(tmpdir(), "idp-crash-build-"));
-  cli = await buildCli(buildDir);
-}, 120_000);
-
-afterAll(async () => {
+afterAll(() => {
   killChildren();
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
 });
 
 describe.concurrent("an IdP key rollover killed with SIGKILL at each step in turn", () => {
   test.concurrent.for(["okta", "entra"] as const)(
     "%s: completes after the restarts with one key, one upload and no lockout instant",
-    { timeout: 300_000 },
+    // Nine kills, five waits for what the emulators do after them, the rollover's end and the last stop.
+    { timeout: backstop(16, CEILING_MS) },
     async (idp, { onTestFinished }) => {
       const w = await openWorld([idp]);
       let run: Running | null = null;
@@ -282,8 +277,7 @@ describe.concurrent("an IdP key rollover killed with SIGKILL at each step in tur
       // 9. The last run finishes the rollover and stops cleanly.
       const last = (run = startRun(cli, configFile, w.env));
       await untilRetired(w, [idp], last);
-      last.child.kill("SIGTERM");
-      expect(await last.exited).toBe(0);
+      expect(await terminate(last)).toBe(0);
       expect([w.sendgrid.faults.pending, idpFaults.pending]).toEqual([0, 0]);
       await checkCompleted(w, [idp], initial);
     },
@@ -291,7 +285,7 @@ describe.concurrent("an IdP key rollover killed with SIGKILL at each step in tur
 });
 
 const IDP_CRASH_RUNS = Number(process.env.IDP_CRASH_RUNS ?? 50);
-const CRASH_SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const CRASH_SEED = crashSeed();
 // Runs in flight at once: each spends most of its time waiting for a child to start or a request to end.
 const PARALLEL_RUNS = 4;
 // Which IdPs a run rolls over: one of these, drawn from its seed.
@@ -305,6 +299,8 @@ const AIMED_KILL = 0.7;
 const STEP_LATENCIES = 1.5;
 const MOMENT_LATENCIES = 20;
 const STEPS = ["generate", "upload", "verify", "activate", "confirm", "disable"] as const;
+// Waits of one run with a ceiling each: one per kill, the last child's scan, the rollover's end, its stop.
+const WAITS_PER_RUN = 5;
 
 /** Where each kill landed: the step the journal had in progress just before it, "none" between steps. */
 const killedAt = new Map<string, number>();
@@ -356,11 +352,10 @@ async function crashRun(seed: number): Promise<void> {
     // Its SIGTERM handler is in place once it has scanned.
     await waitFor("the last child to scan", () => run.output().includes('"msg":"scan complete"'), run);
     await untilRetired(w, idps, run);
-    run.child.kill("SIGTERM");
-    expect(await run.exited).toBe(0);
+    expect(await terminate(run)).toBe(0);
     await checkCompleted(w, idps, initial);
   } catch (error) {
-    throw trace.failure(seed, `CRASH_SEED=${seed} IDP_CRASH_RUNS=1`, error, running);
+    throw await trace.failure(seed, `CRASH_SEED=${seed} IDP_CRASH_RUNS=1`, error, running, w.stateDir);
   } finally {
     if (running) await kill(running);
     await w.close();
@@ -377,6 +372,6 @@ describe.concurrent("IdP key rollovers killed with SIGKILL at seeded random mome
       console.info(`IdP crash runs from seed ${CRASH_SEED}: kills by step`, Object.fromEntries(killedAt));
       expect(failures).toEqual([]);
     },
-    900_000,
+    backstop(Math.ceil(IDP_CRASH_RUNS / PARALLEL_RUNS) * WAITS_PER_RUN, CEILING_MS),
   );
 });

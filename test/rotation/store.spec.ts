@@ -3,11 +3,11 @@ import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { StateIoError, StateSchemaError } from "../../src/rotation/errors.js";
 import { JsonStore, type StoreOptions } from "../../src/rotation/store.js";
-import { buildSources, startChild } from "./children.js";
+import { CHILD_CEILING_MS, startChild } from "./children.js";
 
 const NOW = new Date("2025-03-04T05:06:07.089Z");
 const BACKUP_STAMP = "2025-03-04T05-06-07.089Z";
@@ -282,55 +282,50 @@ describe("JsonStore under SIGKILL", () => {
   const documentSchema = z
     .object({ seq: z.number().int(), payload: z.string(), digest: z.string() })
     .nullable();
-  let buildDir: string;
-  let builtSrc: string;
 
-  beforeAll(async () => {
-    buildDir = await mkdtemp(join(tmpdir(), "store-spec-build-"));
-    builtSrc = await buildSources(buildDir);
-  });
-  afterAll(async () => {
-    await rm(buildDir, { recursive: true, force: true });
-  });
+  // Each round waits for its child within CHILD_CEILING_MS; load only makes rounds slower.
+  it(
+    `leaves the old or the new document, never a broken one (${KILL_ROUNDS} kills, seed ${SEED})`,
+    async () => {
+      const random = mulberry32(SEED);
+      const reader = new JsonStore({ path: file, schema: documentSchema, version: 1, empty: () => null });
+      let onDisk = 0;
 
-  it(`leaves the old or the new document, never a broken one (${KILL_ROUNDS} kills, seed ${SEED})`, async () => {
-    const random = mulberry32(SEED);
-    const reader = new JsonStore({ path: file, schema: documentSchema, version: 1, empty: () => null });
-    let onDisk = 0;
+      for (let round = 0; round < KILL_ROUNDS; round += 1) {
+        const child = startChild("save-loop.mjs", [file]);
+        try {
+          expect(await child.waitForLine((line) => line.startsWith("ready "))).toBe(`ready ${onDisk}`);
+          await sleep(Math.floor(random() * 40));
+        } finally {
+          child.process.kill("SIGKILL");
+          await child.closed;
+        }
 
-    for (let round = 0; round < KILL_ROUNDS; round += 1) {
-      const child = startChild("save-loop.mjs", [builtSrc, file]);
-      try {
-        expect(await child.waitForLine((line) => line.startsWith("ready "))).toBe(`ready ${onDisk}`);
-        await sleep(Math.floor(random() * 40));
-      } finally {
-        child.process.kill("SIGKILL");
-        await child.closed;
+        const acknowledged = child.lines
+          .filter((line) => line.startsWith("saved "))
+          .map((line) => Number(line.slice("saved ".length)));
+        // Every save that resolved is on disk; at most the one in flight got further.
+        const floor = acknowledged.length > 0 ? Math.max(...acknowledged) : onDisk;
+
+        const outcome = await reader.load();
+        if (floor === 0 && outcome.kind === "missing") continue;
+        expect(outcome.kind, `round ${round}`).toBe("loaded");
+        const document = outcome.data;
+        if (document === null) throw new Error(`round ${round}: empty document`);
+        expect([floor, floor + 1], `round ${round}`).toContain(document.seq);
+        expect(createHash("sha256").update(document.payload).digest("hex")).toBe(document.digest);
+        onDisk = document.seq;
       }
 
-      const acknowledged = child.lines
-        .filter((line) => line.startsWith("saved "))
-        .map((line) => Number(line.slice("saved ".length)));
-      // Every save that resolved is on disk; at most the one in flight got further.
-      const floor = acknowledged.length > 0 ? Math.max(...acknowledged) : onDisk;
-
-      const outcome = await reader.load();
-      if (floor === 0 && outcome.kind === "missing") continue;
-      expect(outcome.kind, `round ${round}`).toBe("loaded");
-      const document = outcome.data;
-      if (document === null) throw new Error(`round ${round}: empty document`);
-      expect([floor, floor + 1], `round ${round}`).toContain(document.seq);
-      expect(createHash("sha256").update(document.payload).digest("hex")).toBe(document.digest);
-      onDisk = document.seq;
-    }
-
-    const left = await readdir(dir);
-    expect(left.filter((name) => name.includes(".corrupt-"))).toEqual([]);
-    expect(onDisk).toBeGreaterThan(0);
-    // Guards the test itself: a kill between a save's temp write and its rename leaves the temp file
-    // behind, and some kills must have landed there for the test to prove anything.
-    expect(left.filter((name) => name.endsWith(".tmp")).length).toBeGreaterThan(0);
-  }, 180_000);
+      const left = await readdir(dir);
+      expect(left.filter((name) => name.includes(".corrupt-"))).toEqual([]);
+      expect(onDisk).toBeGreaterThan(0);
+      // Guards the test itself: a kill between a save's temp write and its rename leaves the temp file
+      // behind, and some kills must have landed there for the test to prove anything.
+      expect(left.filter((name) => name.endsWith(".tmp")).length).toBeGreaterThan(0);
+    },
+    KILL_ROUNDS * CHILD_CEILING_MS,
+  );
 });
 
 function sleep(ms: number): Promise<void> {
