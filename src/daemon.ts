@@ -202,6 +202,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       held: () => metrics.heldAccounts(),
       history: async () => (await live().rotation.audit.read({ limit: HISTORY_ROWS })).reverse(),
       rotations: () => live().rotation.rotator.current,
+      rotationConfig: () => live().config.rotation,
       version: VERSION,
       web: options.config.web,
     });

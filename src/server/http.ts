@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import type { WebConfig } from "../config/types.js";
+import type { RotationConfig, WebConfig } from "../config/types.js";
 import type { Journal } from "../core/journal.js";
 import { inventoryReport } from "../core/report.js";
 import type { Logger } from "../log.js";
@@ -64,6 +64,8 @@ export interface HttpServerOptions {
   readonly history?: () => Promise<readonly HistoryEntry[]>;
   /** The rotation journal: rotations under way and integrations backing off. */
   readonly rotations?: () => Journal;
+  /** The rotation settings in force, so the status page can say when each next step is due. */
+  readonly rotationConfig?: () => RotationConfig;
   readonly version: string;
   /** TLS and authentication; absent: plain HTTP, open to all. */
   readonly web?: WebConfig;
@@ -164,6 +166,7 @@ function routes(options: HttpServerOptions): Record<string, Handler> {
         scanning: monitor.scanning,
         history: options.history ? await options.history() : [],
         journal: options.rotations?.() ?? null,
+        ...(options.rotationConfig ? { rotation: options.rotationConfig() } : {}),
         held: options.held?.() ?? [],
         fault: options.fault?.() ?? null,
       });

@@ -1,7 +1,7 @@
 // Crash safety of a rotation: the real CLI (`run`, a cron firing every second) in a child process, killed
-// with SIGKILL and restarted on the same state_dir, against an emulator in this process. First at each
-// step in turn (emulator faults hold the child at the step where it is to die), then at seeded random
-// moments over many rotations (CRASH_RUNS, default 50, from CRASH_SEED or a seed it draws and prints). What must
+// with SIGKILL and restarted on the same state_dir, against an emulator in this process. First at each step
+// in turn (emulator faults hold the child at the step where it is to die), then at seeded random moments
+// over many rotations (CRASH_RUNS, default 50, from CRASH_SEED or a seed it draws and prints). What must
 // hold: after every kill the journal loads and the integration holds at most one copy of the new
 // certificate; at the end the rotation completed with exactly one copy, nothing was disabled before the
 // overlap, and the emulator's history shows the integration never without a usable certificate.

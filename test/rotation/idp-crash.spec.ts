@@ -1,9 +1,9 @@
-// Crash safety of an IdP key rollover (`manage_keys`): the real CLI (`run`, a scan every second) in a
-// child process against the SendGrid, Okta and Graph emulators of an IdP world in this process, killed
-// with SIGKILL and restarted on the same state_dir. First at each step of the rollover in turn, for each
-// IdP (emulator faults hold the child at the step where it is to die: a write applied after the child is
-// gone, or never answered), then at seeded random moments over many rollovers (IDP_CRASH_RUNS, default
-// 50, from CRASH_SEED or a seed it draws and prints). What must hold: after every kill the journal loads, the IdP
+// Crash safety of an IdP key rollover (`manage_keys`): the real CLI (`run`, a scan every second) in a child
+// process against the SendGrid, Okta and Graph emulators of an IdP world in this process, killed with
+// SIGKILL and restarted on the same state_dir. First at each step of the rollover in turn, for each IdP
+// (emulator faults hold the child at the step where it is to die: a write applied after the child is gone,
+// or never answered), then at seeded random moments over many rollovers (IDP_CRASH_RUNS, default 50, from
+// CRASH_SEED or a seed it draws and prints). What must hold: after every kill the journal loads, the IdP
 // made at most one key through the API and SendGrid holds at most one copy of it; at the end the rollover
 // is retired with exactly one key generated and one upload, the IdP signs with the new key, the old
 // certificate is disabled, and the emulators' histories show no instant at which the IdP signed with a
