@@ -214,6 +214,46 @@ describe("a managed rollover (manage_keys: true)", () => {
     },
   );
 
+  test("`rollback` of a rollover: the old certificate trusted again, the IdP back on the old key, then the new one disabled", async () => {
+    const w = (world = await openIdpWorld({ activeKeyDaysLeft: 5, okta: { manage_keys: true } }));
+    const oldKid = w.okta.state.app(TEST_APP_ID)!.activeKid!;
+    const daemon = await w.startDaemon();
+    await daemon.tick();
+    const rollover = daemon.rotation.rotator.current.rollovers.find((r) => r.source === "okta")!;
+    expect(rollover.phase).toBe("retired");
+    await daemon.stop(1_000);
+
+    const rolledBack = await runCli(
+      ["rollback", "--integration", OKTA_INTEGRATION, "--config", join(w.dir, "config.yaml")],
+      {
+        env: w.env,
+        cwd: w.dir,
+      },
+    );
+    expect(rolledBack.code, rolledBack.stderr).toBe(0);
+    expect(w.okta.state.app(TEST_APP_ID)!.activeKid).toBe(oldKid);
+    const newFingerprint = rollover.key!.fingerprint;
+    expect(held(w, OKTA_INTEGRATION).map((c) => [c.fingerprint === newFingerprint, c.enabled])).toEqual([
+      [false, true],
+      [true, false],
+    ]);
+    // In that order: SendGrid trusted the old key again before Okta signed with it.
+    const order = [
+      ...w.sendgrid.log
+        .filter((e) => e.method === "PATCH")
+        .map((e) => ({ time: e.time, what: `sendgrid ${JSON.stringify(e.body)}` })),
+      ...w.okta.log.filter((e) => e.method === "PUT").map((e) => ({ time: e.time, what: "okta activate" })),
+    ]
+      .sort((a, b) => a.time.getTime() - b.time.getTime())
+      .map((e) => e.what);
+    expect(order.slice(-3)).toEqual([
+      'sendgrid {"enabled":true}',
+      "okta activate",
+      'sendgrid {"enabled":false}',
+    ]);
+    expect(w.lockouts()).toEqual({ okta: [], entra: [] });
+  });
+
   test("faults at every IdP call (429, 503, an expired token, lost answers) change no verdict", async () => {
     const w = (world = await openIdpWorld({
       activeKeyDaysLeft: 5,
