@@ -59,3 +59,24 @@ export function recordsOf(file: RuleFile): RecordingRule[] {
     group.rules.filter((rule): rule is RecordingRule => "record" in rule),
   );
 }
+
+/**
+ * The environment of an npm child: little of this one's, but what reaching the registry may need here
+ * (a proxy, and the CA that signs its certificates, which a newer Node's npm does not find otherwise).
+ */
+export function npmEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const passed = [
+    "PATH",
+    "HOME",
+    "NODE_EXTRA_CA_CERTS",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+  ];
+  const env: Record<string, string | undefined> = { npm_config_update_notifier: "false", ...extra };
+  for (const name of passed) if (process.env[name] !== undefined) env[name] = process.env[name];
+  return env;
+}

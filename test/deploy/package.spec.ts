@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator } from "../../src/emulator/server.js";
 import { runProcess } from "../helpers/processes.js";
 import { TEST_API_KEY, startTestEmulator } from "../helpers/start-emulator.js";
-import { PROJECT_ROOT, projectFile, readProjectText } from "./files.js";
+import { PROJECT_ROOT, npmEnv, projectFile, readProjectText } from "./files.js";
 
 const pkg = JSON.parse(readProjectText("package.json")) as { license: string; version: string };
 
@@ -20,11 +20,6 @@ describe("the npm package", () => {
   let packed: string[];
   let tarball: string;
   let emulator: Emulator | undefined;
-  const npmEnv = () => ({
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    npm_config_update_notifier: "false",
-  });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "sso-package-"));

@@ -14,7 +14,7 @@ import type { Emulator } from "../../src/emulator/server.js";
 import { freePort, runProcess, startProcess, waitFor, type Finished } from "../helpers/processes.js";
 import { TEST_API_KEY, startTestEmulator } from "../helpers/start-emulator.js";
 import { execForm, keyValues, parseDockerfile, runtimeEnv, type Instruction } from "./dockerfile.js";
-import { projectFile, readProjectText } from "./files.js";
+import { npmEnv, projectFile, readProjectText } from "./files.js";
 
 const pkg = JSON.parse(readProjectText("package.json")) as {
   version: string;
@@ -161,11 +161,10 @@ describe("the runtime stage, reproduced", () => {
     for (const file of ["package.json", "README.md", ...pkg.files.filter((entry) => entry !== "dist")]) {
       cpSync(projectFile(file), join(stage, file), { recursive: true });
     }
-    const npmEnv = { PATH: process.env.PATH, HOME: process.env.HOME, npm_config_update_notifier: "false" };
     // The stage holds a fresh build already; package.json's prepack would build again, without tsc here.
     const pack = await runProcess("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", dir], {
       cwd: stage,
-      env: npmEnv,
+      env: npmEnv(),
     });
     expect(pack.code, pack.stderr).toBe(0);
     const [result] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
@@ -173,16 +172,14 @@ describe("the runtime stage, reproduced", () => {
     const untar = await runProcess(
       "tar",
       ["-xzf", join(dir, result.filename), "-C", app, "--strip-components=1"],
-      {
-        env: npmEnv,
-      },
+      { env: npmEnv() },
     );
     expect(untar.code, untar.stderr).toBe(0);
     cpSync(projectFile("package-lock.json"), join(app, "package-lock.json"));
     // Exactly the runtime stage's install command; the npm cache makes it quick.
     const install = await runProcess("npm", [...runtimeInstall(), "--prefer-offline"], {
       cwd: app,
-      env: { ...npmEnv, NODE_ENV: "production" },
+      env: npmEnv({ NODE_ENV: "production" }),
       timeoutMs: 240_000,
     });
     expect(install.code, install.stdout + install.stderr).toBe(0);
