@@ -84,7 +84,7 @@ async function scrape(d: Daemon) {
 }
 
 /** Waits for `check` to hold, polling on the event loop; the ceiling is generous, not a timing claim. */
-async function until(check: () => Promise<boolean>, ceilingMs = 20_000): Promise<void> {
+async function until(check: () => Promise<boolean>, ceilingMs = 120_000): Promise<void> {
   const deadline = Date.now() + ceilingMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error("condition not reached");

@@ -60,7 +60,7 @@ function runtimeInstall(): string[] {
 function runHealthcheck(env: NodeJS.ProcessEnv): Promise<Finished> {
   const [command, ...args] = healthcheckCommand();
   expect(command).toBe("node");
-  return runProcess(process.execPath, args, { env, timeoutMs: 10_000 });
+  return runProcess(process.execPath, args, { env, timeoutMs: 60_000 });
 }
 
 describe("Dockerfile", () => {
@@ -236,7 +236,7 @@ describe("the runtime stage, reproduced", () => {
   it(
     "runs check against the emulator: critical for the expiring and the expired integration",
     {
-      timeout: 60_000,
+      timeout: 300_000,
     },
     async () => {
       const result = await runProcess(process.execPath, [join(app, "dist", "cli.js"), "check", "--json"], {
@@ -257,7 +257,7 @@ describe("the runtime stage, reproduced", () => {
   it(
     "runs the daemon healthy under the image's HEALTHCHECK and exits 0 on SIGTERM",
     {
-      timeout: 90_000,
+      timeout: 300_000,
     },
     async () => {
       const listen = `127.0.0.1:${await freePort()}`;
@@ -265,11 +265,11 @@ describe("the runtime stage, reproduced", () => {
       const daemon = startProcess(process.execPath, [join(app, "dist", "cli.js"), "run"], { cwd: app, env });
       try {
         await waitFor("the HEALTHCHECK command to pass", async () => (await runHealthcheck(env)).code === 0, {
-          timeoutMs: 30_000,
+          timeoutMs: 120_000,
           diagnostics: daemon.output,
         });
         await waitFor("/readyz", async () => (await fetch(`http://${listen}/readyz`)).status === 200, {
-          timeoutMs: 30_000,
+          timeoutMs: 120_000,
           diagnostics: daemon.output,
         });
         const metrics = await (await fetch(`http://${listen}/metrics`)).text();

@@ -181,7 +181,7 @@ export function fewestUsable(emulator: Emulator, integrationId: string, at: Date
 }
 
 /** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
-export async function eventually(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+export async function eventually(what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
