@@ -153,6 +153,13 @@ describe.skipIf(!chromium)("the status page in a browser, during a rotation", ()
     expect(rows[0]).toMatch(/SHA-256 [0-9a-f]{16}/);
   });
 
+  it("shows the uploaded certificate under its integration at once, not a scan later", async () => {
+    const account = await page.evaluate<string>(
+      "[...document.querySelectorAll('section')].find((s) => s.querySelector('h2')?.innerText.startsWith('Account')).innerText",
+    );
+    expect(account).toContain("\tentra-next\n");
+  });
+
   it("once the overlap has passed, shows the replaced certificate as disabled, not by its expiry", async () => {
     bench.clock.advance(31_000);
     await daemon.tick();
