@@ -3,18 +3,12 @@
 // timeouts, retries, rate-limit waits and validation. Knows no endpoint; sso.ts does. Never puts the API
 // key in an error.
 
-import {
-  JsonTransport,
-  type Clock,
-  type Dialect,
-  type RequestObserver,
-  type RequestSpec,
-} from "../http/transport.js";
+import { JsonTransport, type TransportSettings, type Dialect, type RequestSpec } from "../http/transport.js";
 import { SendGridError, describeMessages, parseErrorMessages, type SendGridMessage } from "./errors.js";
 
 export type { Clock, HttpMethod, RequestEvent, RequestObserver, RequestSpec } from "../http/transport.js";
 
-export interface ClientOptions {
+export interface ClientOptions extends TransportSettings {
   /** Label for metrics and logs. */
   account: string;
   /** e.g. https://api.sendgrid.com; a path prefix is kept. */
@@ -22,20 +16,6 @@ export interface ClientOptions {
   /** Called for every attempt, so a key file may be re-read; its value never reaches an error. */
   apiKey: () => string;
   onBehalfOf?: string | null;
-  /** Per attempt, body included. */
-  timeoutMs: number;
-  maxRetries: number;
-  /** Requests in flight for this account. */
-  maxConcurrency: number;
-  /** Total per call, retries and waits included. Default timeoutMs * (maxRetries + 1) + the backoff cap. */
-  deadlineMs?: number;
-  observer?: RequestObserver;
-  /** Deadlines and waits; attempt timeouts run on real timers because they bound real sockets. */
-  clock?: Clock;
-  /** Jitter source in [0, 1). */
-  random?: () => number;
-  /** Longer response bodies fail as invalid_response. Default 8 MiB. */
-  maxBodyBytes?: number;
 }
 
 function sendGridDialect(options: ClientOptions): Dialect<SendGridError, SendGridMessage[]> {
