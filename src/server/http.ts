@@ -6,6 +6,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { constants as zlib, createGzip } from "node:zlib";
 import type { RotationConfig, WebConfig } from "../config/types.js";
 import type { Journal } from "../core/journal.js";
 import { inventoryReport } from "../core/report.js";
@@ -116,6 +119,46 @@ async function sendChunks(
   response.end();
 }
 
+/**
+ * Does the client take gzip? Prometheus asks for it on every scrape; `gzip;q=0` refuses it. Other codings
+ * are not offered: identity is always acceptable.
+ */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(",") : (header ?? "");
+  return value.split(",").some((part) => {
+    const [coding, ...parameters] = part.split(";").map((piece) => piece.trim().toLowerCase());
+    if (coding !== "gzip" && coding !== "x-gzip") return false;
+    const q = parameters.find((parameter) => parameter.startsWith("q="));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
+/**
+ * The chunks gzipped on the way out, with the socket's backpressure (pipeline): no length is known
+ * ahead, so the answer is chunked. A fast level: the text is so repetitive that it still shrinks more
+ * than tenfold, and the scrape must not hold the event loop.
+ */
+async function sendGzipped(
+  response: ServerResponse,
+  status: number,
+  contentType: string,
+  chunks: readonly string[],
+) {
+  response.writeHead(status, {
+    "content-type": contentType,
+    "content-encoding": "gzip",
+    vary: "Accept-Encoding",
+    "cache-control": "no-store",
+  });
+  if (response.req.method === "HEAD") return void response.end();
+  try {
+    await pipeline(Readable.from(chunks), createGzip({ level: zlib.Z_BEST_SPEED }), response);
+  } catch (error) {
+    // A client that went away mid-answer is no failure of the server.
+    if (!response.destroyed) throw error;
+  }
+}
+
 /** Resolves when the response can take more data or will never take any (the connection closed). */
 function drained(response: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
@@ -137,8 +180,11 @@ const text = (response: ServerResponse, status: number, body: string) =>
 function routes(options: HttpServerOptions): Record<string, Handler> {
   const { metrics, monitor } = options;
   return {
-    "/metrics": async (_request, response) => {
-      await sendChunks(response, 200, metrics.contentType, await metrics.renderChunks());
+    "/metrics": async (request, response) => {
+      const chunks = await metrics.renderChunks();
+      if (acceptsGzip(request.headers["accept-encoding"]))
+        await sendGzipped(response, 200, metrics.contentType, chunks);
+      else await sendChunks(response, 200, metrics.contentType, chunks);
     },
     "/healthz": (_request, response) => {
       if (options.alive()) text(response, 200, "ok");
