@@ -73,10 +73,10 @@ export async function generateCertificate(options: GenerateOptions): Promise<Gen
       .replace(/^[89a-f]/, "1");
   const name = `CN=${options.commonName}`;
   const extensions = options.subjectAltNames
-    ? [new x509.SubjectAlternativeNameExtension(options.subjectAltNames.map((san) => ({ ...san })))]
+    ? [new (x509().SubjectAlternativeNameExtension)(options.subjectAltNames.map((san) => ({ ...san })))]
     : [];
   const cert = options.issuer
-    ? await x509.X509CertificateGenerator.create({
+    ? await x509().X509CertificateGenerator.create({
         serialNumber,
         subject: name,
         issuer: options.issuer.subject,
@@ -87,7 +87,7 @@ export async function generateCertificate(options: GenerateOptions): Promise<Gen
         signingKey: options.issuer.keys.privateKey,
         extensions,
       })
-    : await x509.X509CertificateGenerator.createSelfSigned({
+    : await x509().X509CertificateGenerator.createSelfSigned({
         serialNumber,
         name,
         notBefore: options.notBefore,
@@ -112,7 +112,7 @@ export async function generateCertificate(options: GenerateOptions): Promise<Gen
 /** A certificate signing request for the same kind of key (tests use it to prove a CSR is refused). */
 export async function generateCsr(commonName: string): Promise<string> {
   const key: KeySpec = { kind: "ec", curve: "P-256" };
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+  const csr = await x509().Pkcs10CertificateRequestGenerator.create({
     name: `CN=${commonName}`,
     keys: await keysFor(key),
     signingAlgorithm: algorithmOf(key),

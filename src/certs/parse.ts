@@ -1,8 +1,10 @@
 // PEM text -> ParsedCertificate, or a Failure as data. Never throws: a certificate SendGrid stores may be
 // anything, and one bad record must not break a scan. Parses with @peculiar/x509; results are cached by
-// the SHA-256 of the DER, so an unchanged certificate costs one hash per scan, not one parse.
+// the SHA-256 of the DER, so an unchanged certificate costs one hash per scan, not one parse. Split in
+// three steps (locate, parseDer, remember) so that parse-pool.ts can run the costly middle one elsewhere.
 
 import { createHash } from "node:crypto";
+import type { X509Certificate, Name } from "@peculiar/x509";
 import type { Failure, KeyAlgorithm, ParseResult, ParsedCertificate } from "../core/model.js";
 import { x509 } from "./x509.js";
 
@@ -59,7 +61,7 @@ function firstCertificateDer(text: string): { der: Buffer; chainLength: number }
     : { reason: "bad_pem", message: "invalid base64 in PEM body" };
 }
 
-function keyOf(cert: x509.X509Certificate): { keyAlgorithm: KeyAlgorithm; keySize: number | null } {
+function keyOf(cert: X509Certificate): { keyAlgorithm: KeyAlgorithm; keySize: number | null } {
   const algorithm = cert.publicKey.algorithm as { name: string; modulusLength?: number; namedCurve?: string };
   if (/^RSA/i.test(algorithm.name)) return { keyAlgorithm: "RSA", keySize: algorithm.modulusLength ?? null };
   if (algorithm.name === "ECDSA" || algorithm.name === "ECDH") {
@@ -71,20 +73,28 @@ function keyOf(cert: x509.X509Certificate): { keyAlgorithm: KeyAlgorithm; keySiz
   return { keyAlgorithm: "unknown", keySize: null };
 }
 
-function signatureName(cert: x509.X509Certificate): string {
+function signatureName(cert: X509Certificate): string {
   const algorithm = cert.signatureAlgorithm as { name: string; hash?: { name: string } | string };
   const hash = typeof algorithm.hash === "string" ? algorithm.hash : algorithm.hash?.name;
   return hash ? `${algorithm.name} with ${hash}` : algorithm.name;
 }
 
-function firstField(name: x509.Name, type: string): string | null {
+function firstField(name: Name, type: string): string | null {
   return name.getField(type)[0] ?? null;
 }
 
-function parseDer(der: Buffer, fingerprintSha256: string, chainLength: number): ParseResult {
-  let cert: x509.X509Certificate;
+/** A certificate's DER that the cache did not know: what parseDer needs. */
+export interface DerInput {
+  readonly der: Uint8Array;
+  readonly fingerprintSha256: string;
+  readonly chainLength: number;
+}
+
+/** The costly step: runs @peculiar/x509 over the DER. Pure; safe in a worker thread. */
+export function parseDer({ der, fingerprintSha256, chainLength }: DerInput): ParseResult {
+  let cert: X509Certificate;
   try {
-    cert = new x509.X509Certificate(der);
+    cert = new (x509().X509Certificate)(der);
   } catch (error) {
     return fail("not_a_certificate", `not an X.509 certificate: ${(error as Error).message}`);
   }
@@ -118,23 +128,40 @@ function parseDer(der: Buffer, fingerprintSha256: string, chainLength: number): 
   }
 }
 
-export function parseCertificate(pem: string): ParseResult {
+/** A PEM's cached result (a failure to find a DER included), or the DER to parse. */
+export type Located = { readonly result: ParseResult } | { readonly input: DerInput };
+
+export function locate(pem: string): Located {
   const found = firstCertificateDer(pem);
-  if ("reason" in found) return { ok: false, failure: found };
-  const fingerprint = createHash("sha256").update(found.der).digest("hex");
-  const cacheKey = `${fingerprint}:${found.chainLength}`;
-  const cached = cache.get(cacheKey);
+  if ("reason" in found) return { result: { ok: false, failure: found } };
+  const fingerprintSha256 = createHash("sha256").update(found.der).digest("hex");
+  const cached = cache.get(cacheKey(fingerprintSha256, found.chainLength));
   if (cached) {
     cacheHits++;
-    return cached;
+    return { result: cached };
   }
+  return { input: { der: found.der, fingerprintSha256, chainLength: found.chainLength } };
+}
+
+function cacheKey(fingerprint: string, chainLength: number): string {
+  return `${fingerprint}:${chainLength}`;
+}
+
+/** Counts a parse and keeps its result for the next time the same DER comes by. */
+export function remember(input: DerInput, result: ParseResult): void {
   parses++;
-  const result = parseDer(found.der, fingerprint, found.chainLength);
   if (cache.size >= CACHE_LIMIT) {
     // Maps iterate in insertion order: dropping the first key evicts the oldest entry.
     const oldest = cache.keys().next().value;
     if (oldest !== undefined) cache.delete(oldest);
   }
-  cache.set(cacheKey, result);
+  cache.set(cacheKey(input.fingerprintSha256, input.chainLength), result);
+}
+
+export function parseCertificate(pem: string): ParseResult {
+  const located = locate(pem);
+  if ("result" in located) return located.result;
+  const result = parseDer(located.input);
+  remember(located.input, result);
   return result;
 }

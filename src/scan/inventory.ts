@@ -3,11 +3,12 @@
 // integration or account becomes a Failure in the inventory, never an exception out of here.
 // Remembers each API's last listings so that unchanged records keep their objects (reuse.ts).
 
+import { parsePool } from "../certs/parse-pool.js";
 import { failureOf } from "../core/failure.js";
 import type { Inventory, ScannedAccount, ScannedIntegration } from "../core/inventory.js";
-import type { Integration } from "../core/model.js";
+import type { ApiCertificate, Integration, ParseResult } from "../core/model.js";
 import type { SsoApi } from "../sendgrid/sso.js";
-import { scannedIntegration } from "./reuse.js";
+import { recordsToParse, scannedIntegration } from "./reuse.js";
 
 export interface ScanTarget {
   readonly account: string;
@@ -27,12 +28,19 @@ function lastListingsOf(api: SsoApi): Map<string, ScannedIntegration> {
   return listings;
 }
 
-/** Lists and parses one integration's certificates; a failure becomes data. */
+/**
+ * Lists and parses one integration's certificates; a failure becomes data. The parse runs off the event
+ * loop (parse-pool.ts), so the next request goes out while this answer's certificates are read.
+ */
 export async function scanIntegration(api: SsoApi, integration: Integration): Promise<ScannedIntegration> {
   try {
     const certificates = await api.listCertificates(integration.id);
     const listings = lastListingsOf(api);
-    const scanned = scannedIntegration(listings.get(integration.id), integration, certificates);
+    const previous = listings.get(integration.id);
+    const toParse = recordsToParse(previous, certificates);
+    const results = await parsePool.parseAll(toParse.map((record) => record.pem));
+    const parsed = new Map<ApiCertificate, ParseResult>(toParse.map((record, i) => [record, results[i]!]));
+    const scanned = scannedIntegration(previous, integration, certificates, (record) => parsed.get(record)!);
     listings.set(integration.id, scanned);
     return scanned;
   } catch (error) {

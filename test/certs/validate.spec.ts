@@ -122,7 +122,7 @@ describe("validateCandidate rejects", () => {
       "sign",
       "verify",
     ])) as WebCrypto.CryptoKeyPair;
-    const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    const cert = await x509().X509CertificateGenerator.createSelfSigned({
       serialNumber: "0a1b",
       name: "CN=ed25519.example.test",
       notBefore: new Date(NOW.getTime() - DAY),

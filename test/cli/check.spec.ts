@@ -325,7 +325,7 @@ async function sha1Certificate(cn: string): Promise<string> {
   };
   const keys = await webcrypto.subtle.generateKey(algorithm, false, ["sign", "verify"]);
   const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+  const cert = await x509().X509CertificateGenerator.createSelfSigned({
     serialNumber: "01",
     name: `CN=${cn}`,
     notBefore: new Date(now - 86_400_000),
