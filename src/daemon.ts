@@ -126,10 +126,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         "on_behalf_of is set, but SendGrid documents on-behalf-of for no SSO endpoint (SSO is configured on the parent account); this account's scans may fail or show the parent's integrations",
       );
     }
-    const clients = targetsFor(config, observer);
-    const sources = sourcesFor(config, {
+    const sources = await sourcesFor(config, {
       onRequest: (event) => metrics.observeIdpRequest(event),
     });
+    const clients = targetsFor(config, observer);
     let rotation: RotationHandle;
     try {
       // Monitor-only daemons read the journal too: it knows which certificates this tool disabled.

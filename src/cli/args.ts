@@ -22,6 +22,7 @@ export interface CommandSpec<Context> {
   readonly summary: string;
   readonly positionals?: readonly { readonly name: string; readonly required: boolean }[];
   readonly options?: Readonly<Record<string, OptionSpec>>;
+  /** Loads the command's own module (a dynamic import: help and usage never load it) and runs it. */
   run(args: ParsedArgs, context: Context): Promise<number>;
 }
 

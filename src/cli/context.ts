@@ -6,6 +6,9 @@ import { prepareStateDir, StateDirError } from "../config/state-dir.js";
 import type { Config } from "../config/types.js";
 import { createLogger, type Logger } from "../log.js";
 import type { ParsedArgs } from "./args.js";
+import { ConfigError } from "./config-error.js";
+
+export { ConfigError } from "./config-error.js";
 
 export interface Io {
   readonly stdout: NodeJS.WritableStream;
@@ -13,14 +16,6 @@ export interface Io {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   readonly isTty: boolean;
-}
-
-/** A configuration that cannot be used: each line names the key path. Exit 2, or 3 for `check`. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
-  }
 }
 
 export type LogFormat = "json" | "pretty";

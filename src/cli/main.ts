@@ -1,11 +1,10 @@
-// The command table and the mapping of every failure to one clear line and an exit code:
-// 2 for usage and configuration errors, 1 for a failed command, Nagios codes for `check`.
+// The entry point's dispatch and the mapping of every failure to one clear line and an exit code:
+// 2 for usage and configuration errors, 1 for a failed command, Nagios codes for `check`. Imports only
+// the command table and light error classes: a command's own modules load when it runs (specs.ts).
 
-import { InvalidSeedError } from "../emulator/seeds.js";
+import { InvalidSeedError } from "../emulator/seed-error.js";
 import { LockHeldError } from "../rotation/errors.js";
-import { RollbackRefused } from "../rotation/rotator.js";
-import { SendGridError } from "../sendgrid/errors.js";
-import { TlsCredentialsError } from "../server/tls.js";
+import { TlsCredentialsError } from "../server/tls-error.js";
 import { VERSION } from "../version.js";
 import {
   RefusedError,
@@ -16,28 +15,12 @@ import {
   groupOf,
   parseCommandArgs,
   programHelp,
-  type CommandSpec,
 } from "./args.js";
-import { adminCommands } from "./commands/admin.js";
-import { checkCommand } from "./commands/check.js";
-import { demoCommand } from "./commands/demo.js";
-import { emulatorCommand } from "./commands/emulator.js";
-import { planCommand, rollbackCommand, rotateCommand } from "./commands/rotation.js";
-import { runCommand } from "./commands/run.js";
-import { ConfigError, type Io } from "./context.js";
+import { ConfigError } from "./config-error.js";
+import type { Io } from "./context.js";
+import { checkCommand, COMMANDS } from "./specs.js";
 
 export const PROGRAM = "sendgrid-sso-certs";
-
-export const COMMANDS: readonly CommandSpec<Io>[] = [
-  runCommand,
-  demoCommand,
-  checkCommand,
-  planCommand,
-  rotateCommand,
-  rollbackCommand,
-  ...adminCommands,
-  emulatorCommand,
-];
 
 /** A usage error: the message, then the usage of what was typed (the command, or else the program). */
 function usageFailure(io: Io, message: string, usage: string): number {
@@ -100,11 +83,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.stderr.write(`${PROGRAM}: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof SendGridError || error instanceof RollbackRefused) {
-      io.stderr.write(`${PROGRAM}: ${error.message}\n`);
-      return exit ?? 1;
-    }
-    // Anything else is a bug or an environment failure: one line, not a stack trace.
+    // A failed API call (SendGridError), a refused rollback (RollbackRefused), and anything else, a bug or
+    // an environment failure included: one line, not a stack trace.
     io.stderr.write(`${PROGRAM}: ${error instanceof Error ? error.message : String(error)}\n`);
     return exit ?? 1;
   }

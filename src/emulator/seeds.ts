@@ -6,7 +6,10 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { generateCertificate } from "../certs/generate.js";
 import { parseCertificate } from "../certs/parse.js";
+import { InvalidSeedError, type SeedProblem } from "./seed-error.js";
 import type { EmulatorState, NewIntegration } from "./state.js";
+
+export { InvalidSeedError, type SeedProblem } from "./seed-error.js";
 
 const DAY_MS = 86_400_000;
 
@@ -45,26 +48,6 @@ export type SeedPlan = readonly {
   readonly integration: NewIntegration;
   readonly certificates: readonly { readonly pem: string; readonly enabled: boolean }[];
 }[];
-
-export interface SeedProblem {
-  /** JSON path, e.g. `integrations[0].certificates[1].generate.cn`; empty for the document as a whole. */
-  readonly path: string;
-  readonly message: string;
-}
-
-export class InvalidSeedError extends Error {
-  override readonly name = "InvalidSeedError";
-  readonly code = "EMULATOR_INVALID_SEED";
-  constructor(
-    /** The seed file, or "seed data" for a seed given in code. */
-    readonly source: string,
-    readonly problems: readonly SeedProblem[],
-  ) {
-    super(
-      `invalid seed (${source}):\n${problems.map((p) => `  ${p.path === "" ? "(document)" : p.path}: ${p.message}`).join("\n")}`,
-    );
-  }
-}
 
 /** Stable ids so documentation and demo scripts can name the demo integrations. */
 export const DEMO_INTEGRATION_IDS = {

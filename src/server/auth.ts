@@ -3,7 +3,6 @@
 // presented credential: only SHA-256 digests of verified logins are kept, to spare a bcrypt round per scrape.
 
 import { createHash, timingSafeEqual } from "node:crypto";
-import { compare } from "bcryptjs";
 import { SecretUnavailableError } from "../config/secrets.js";
 import type { SecretSource, WebConfig } from "../config/types.js";
 import type { Logger } from "../log.js";
@@ -55,6 +54,8 @@ export class Authenticator {
     const digest = sha256(JSON.stringify([user, password])).toString("hex");
     if (this.#remembered.has(digest)) return true;
     const hash = this.#users.get(user);
+    // Loaded by the first basic login to check: a server without basic auth never loads bcryptjs.
+    const { compare } = await import("bcryptjs");
     const matches = await compare(password, hash ?? this.#decoy);
     if (!matches || hash === undefined) return false;
     if (this.#remembered.size >= MAX_REMEMBERED_LOGINS) {

@@ -20,7 +20,6 @@ import type { Monitor } from "../scan/monitor.js";
 export type MonitorView = Pick<Monitor, "ready" | "scanning" | "evaluation" | "scanStats" | "failures">;
 import { Authenticator, WWW_AUTHENTICATE } from "./auth.js";
 import { renderStatusPage, type HistoryEntry } from "./status-page.js";
-import { TlsCredentials } from "./tls.js";
 
 /**
  * Open to anyone even when authentication is on: the kubelet and Docker's HEALTHCHECK probe them without
@@ -236,7 +235,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const { logger } = options;
   const timeouts = { ...DEFAULT_SERVER_TIMEOUTS, ...options.timeouts };
   const authenticator = options.web ? Authenticator.from(options.web, logger) : null;
-  const credentials = options.web?.tls ? new TlsCredentials(options.web.tls, logger) : null;
+  // The TLS module is loaded only for a server that web.tls_server_config makes HTTPS.
+  const credentials = options.web?.tls
+    ? new (await import("./tls.js")).TlsCredentials(options.web.tls, logger)
+    : null;
 
   const serve = async (request: IncomingMessage, response: ServerResponse, path: string) => {
     if (

@@ -12,12 +12,9 @@ import {
 import { SecretUnavailableError } from "../config/secrets.js";
 import type { TlsMinVersion, TlsServerConfig } from "../config/types.js";
 import type { Logger } from "../log.js";
+import { TlsCredentialsError } from "./tls-error.js";
 
-/** The certificate or key cannot be read, or they do not make a usable pair. */
-export class TlsCredentialsError extends Error {
-  override readonly name = "TlsCredentialsError";
-  readonly code = "ERR_TLS_CREDENTIALS";
-}
+export { TlsCredentialsError } from "./tls-error.js";
 
 const PROTOCOLS: Readonly<Record<TlsMinVersion, SecureVersion>> = { TLS12: "TLSv1.2", TLS13: "TLSv1.3" };
 

@@ -1,16 +1,15 @@
 // The sources of the configured rotation rules, built once: file and metadata readers, and one port per
 // okta/entra rule (its client keeps connections and, for Graph, a cached token). Reads every rule's
 // source concurrently into Offers; never throws for a source that fails, that is an Offer saying so.
+// The module of the metadata, okta and entra sources (XML parsing and signatures, the Okta and Graph
+// clients) is loaded only when a rule uses that type; the file source needs nothing a scan does not.
 
 import type { Config, RotationRule } from "../config/types.js";
 import type { Offer } from "../core/offer.js";
 import type { RequestObserver } from "../http/transport.js";
-import { entraPort } from "./entra.js";
 import { fileOffer, readFileSource } from "./file.js";
 import { idpFailure, idpOffer } from "./idp-offer.js";
-import { fetchMetadata } from "./metadata.js";
 import { metadataOffer } from "./metadata-offer.js";
-import { oktaPort } from "./okta.js";
 import type { IdpPort } from "./types.js";
 
 export interface Sources {
@@ -24,16 +23,23 @@ export interface Sources {
   close(): Promise<void>;
 }
 
-export function sourcesFor(config: Config, observer?: RequestObserver): Sources {
+/** The sources of the configuration's rotation rules, with the modules of the source types they use. */
+export async function sourcesFor(config: Config, observer?: RequestObserver): Promise<Sources> {
   const rules = config.rotation.integrations;
+  const uses = (type: RotationRule["source"]["type"]) => rules.some((rule) => rule.source.type === type);
+  const [metadata, okta, entra] = await Promise.all([
+    uses("metadata") ? import("./metadata.js") : null,
+    uses("okta") ? import("./okta.js") : null,
+    uses("entra") ? import("./entra.js") : null,
+  ]);
   const http = {
     timeoutMs: config.http.timeoutMs,
     maxRetries: config.http.maxRetries,
     maxConcurrency: config.http.maxConcurrency,
   };
   const ports = rules.map((rule): IdpPort | null => {
-    if (rule.source.type === "okta") return oktaPort(rule.source, http, observer);
-    if (rule.source.type === "entra") return entraPort(rule.source, http, observer);
+    if (rule.source.type === "okta") return okta!.oktaPort(rule.source, http, observer);
+    if (rule.source.type === "entra") return entra!.entraPort(rule.source, http, observer);
     return null;
   });
 
@@ -44,7 +50,7 @@ export function sourcesFor(config: Config, observer?: RequestObserver): Sources 
         return fileOffer(await readFileSource(source.path));
       case "metadata":
         return metadataOffer(
-          await fetchMetadata(source.url, {
+          await metadata!.fetchMetadata(source.url, {
             timeoutMs: config.http.timeoutMs,
             entityId: source.entityId,
             requireSignature: source.requireSignature,

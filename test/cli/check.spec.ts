@@ -7,7 +7,7 @@ import type { GeneratedCertificate } from "../../src/certs/generate.js";
 import type { Emulator } from "../../src/emulator/server.js";
 import type { SeedData } from "../../src/emulator/seeds.js";
 import { x509, webcrypto } from "../../src/certs/x509.js";
-import { DEFAULT_CHECK_TIMEOUT_MS } from "../../src/cli/commands/check.js";
+import { DEFAULT_CHECK_TIMEOUT_MS } from "../../src/cli/specs.js";
 import { VERSION } from "../../src/version.js";
 import { makeCert } from "../helpers/make-cert.js";
 import { expectReportShape } from "../helpers/report-shape.js";

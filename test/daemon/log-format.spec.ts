@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { parseCommandArgs } from "../../src/cli/args.js";
-import { runCommand } from "../../src/cli/commands/run.js";
+import { runCommand } from "../../src/cli/specs.js";
 import { ConfigError, configFrom, loggerFor, type Io } from "../../src/cli/context.js";
 
 class Collector extends Writable {

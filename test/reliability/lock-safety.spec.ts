@@ -110,7 +110,7 @@ describe("the lease", () => {
     const w = await open();
     const config = w.bench.loadConfig(w.configFile);
     const { targets, close } = targetsFor(config);
-    const sources = sourcesFor(config);
+    const sources = await sourcesFor(config);
     const handle = await openRotation({
       config,
       targets,

@@ -9,21 +9,10 @@ import type { Config } from "../../config/types.js";
 import type { ApiCertificate } from "../../core/model.js";
 import { SsoApi, type Persona } from "../../sendgrid/sso.js";
 import { clientFor } from "../../scan/targets.js";
-import {
-  JSON_OPTION,
-  RefusedError,
-  UsageError,
-  type CommandSpec,
-  type OptionSpec,
-  type ParsedArgs,
-} from "../args.js";
+import { RefusedError, UsageError, type ParsedArgs } from "../args.js";
 import { ConfigError, configFrom, type Io } from "../context.js";
+import { INTEGRATION_FIELDS } from "../specs.js";
 import { renderTable } from "../table.js";
-
-const ACCOUNT_OPTION: Record<string, OptionSpec> = {
-  account: { type: "string", value: "NAME", description: "account from the config (default: the first)" },
-};
-const ID = [{ name: "id", required: true }] as const;
 
 function stringOption(args: ParsedArgs, name: string): string | undefined {
   const value = args.values[name];
@@ -99,18 +88,6 @@ async function readCertificateFile(path: string): Promise<string> {
   return text;
 }
 
-const INTEGRATION_FIELDS: Record<string, OptionSpec> = {
-  name: { type: "string", value: "NAME", description: "display name" },
-  enabled: { type: "string", value: "true|false", description: "whether the integration is enabled" },
-  "entity-id": { type: "string", value: "URL", description: "the IdP's entity ID (issuer)" },
-  "signin-url": { type: "string", value: "URL", description: "the IdP's SAML sign-in URL" },
-  "signout-url": { type: "string", value: "URL", description: "the IdP's sign-out URL" },
-  completed: { type: "string", value: "true|false", description: "completed_integration" },
-};
-const SI_OPTION: Record<string, OptionSpec> = {
-  si: { type: "boolean", description: "include completed_integration (si=true)" },
-};
-
 function integrationPatch(args: ParsedArgs) {
   const patch = {
     name: stringOption(args, "name"),
@@ -129,14 +106,6 @@ function integrationPatch(args: ParsedArgs) {
   }
   return patch;
 }
-
-const TEAMMATE_FIELDS: Record<string, OptionSpec> = {
-  "first-name": { type: "string", value: "NAME", description: "first name" },
-  "last-name": { type: "string", value: "NAME", description: "last name" },
-  admin: { type: "string", value: "true|false", description: "make the teammate an administrator" },
-  persona: { type: "string", value: "NAME", description: "accountant, developer, marketer or observer" },
-  scopes: { type: "string", value: "A,B", description: "comma-separated scopes" },
-};
 
 function teammatePatch(args: ParsedArgs) {
   const persona = stringOption(args, "persona");
@@ -186,155 +155,89 @@ function certificateTable(certificates: readonly ApiCertificate[], now: Date): s
   return renderTable(["ID", "STATUS", "NOT AFTER", "FINGERPRINT (SHA-256)", "SUBJECT"], rows);
 }
 
-export const adminCommands: readonly CommandSpec<Io>[] = [
-  {
-    name: "integrations list",
-    summary: "List SSO integrations (GET /v3/sso/integrations)",
-    options: { ...SI_OPTION, ...ACCOUNT_OPTION },
-    run: (args, io) => withApi(args, io, (api) => api.listIntegrations({ si: Boolean(args.values.si) })),
-  },
-  {
-    name: "integrations get",
-    summary: "Show one SSO integration",
-    positionals: ID,
-    options: { ...SI_OPTION, ...ACCOUNT_OPTION },
-    run: (args, io) =>
-      withApi(args, io, (api) => api.getIntegration(args.positionals[0]!, { si: Boolean(args.values.si) })),
-  },
-  {
-    name: "integrations create",
-    summary: "Create an SSO integration",
-    options: { ...INTEGRATION_FIELDS, ...ACCOUNT_OPTION },
-    run: (args, io) => {
-      const command = "integrations create";
-      const input = {
-        name: requiredOption(args, "name", command),
-        entityId: requiredOption(args, "entity-id", command),
-        signinUrl: requiredOption(args, "signin-url", command),
-        signoutUrl: requiredOption(args, "signout-url", command),
-        enabled: booleanOption(args, "enabled") ?? true,
-        completedIntegration: booleanOption(args, "completed"),
-      };
-      return withApi(args, io, (api) => api.createIntegration(input));
-    },
-  },
-  {
-    name: "integrations update",
-    summary: "Change fields of an SSO integration (only those given are sent)",
-    positionals: ID,
-    options: { ...INTEGRATION_FIELDS, ...SI_OPTION, ...ACCOUNT_OPTION },
-    run: (args, io) =>
-      withApi(args, io, (api) =>
-        api.updateIntegration(args.positionals[0]!, integrationPatch(args), { si: Boolean(args.values.si) }),
-      ),
-  },
-  {
-    name: "integrations delete",
-    summary: "Delete an SSO integration",
-    positionals: ID,
-    options: ACCOUNT_OPTION,
-    run: (args, io) => withApi(args, io, (api) => api.deleteIntegration(args.positionals[0]!)),
-  },
-  {
-    name: "certificates list",
-    summary: "List the certificates of an integration",
-    options: {
-      integration: { type: "string", value: "ID", description: "integration id (required)" },
-      ...JSON_OPTION,
-      ...ACCOUNT_OPTION,
-    },
-    run: (args, io) => {
-      const integration = requiredOption(args, "integration", "certificates list");
-      return withApi(
-        args,
-        io,
-        (api) => api.listCertificates(integration),
-        (certificates) => certificateTable(certificates, new Date()),
-      );
-    },
-  },
-  {
-    name: "certificates get",
-    summary: "Show one certificate",
-    positionals: ID,
-    options: ACCOUNT_OPTION,
-    run: (args, io) => withApi(args, io, (api) => api.getCertificate(args.positionals[0]!)),
-  },
-  {
-    name: "certificates create",
-    summary:
-      "Upload a certificate to an integration (no safety checks beyond refusing private keys; see `rotate`)",
-    options: {
-      integration: { type: "string", value: "ID", description: "integration id (required)" },
-      cert: { type: "string", value: "FILE", description: "PEM file (required)" },
-      enabled: { type: "string", value: "true|false", description: "enable it at once (default true)" },
-      ...ACCOUNT_OPTION,
-    },
-    run: async (args, io) => {
-      const integrationId = requiredOption(args, "integration", "certificates create");
-      const pem = await readCertificateFile(requiredOption(args, "cert", "certificates create"));
-      const enabled = booleanOption(args, "enabled") ?? true;
-      return withApi(args, io, (api) => api.createCertificate({ integrationId, pem, enabled }));
-    },
-  },
-  {
-    name: "certificates update",
-    summary: "Enable/disable a certificate or replace its PEM (only the fields given are sent)",
-    positionals: ID,
-    options: {
-      enabled: { type: "string", value: "true|false", description: "enable or disable" },
-      cert: { type: "string", value: "FILE", description: "new PEM" },
-      integration: { type: "string", value: "ID", description: "move to another integration" },
-      ...ACCOUNT_OPTION,
-    },
-    run: async (args, io) => {
-      const file = stringOption(args, "cert");
-      const patch = {
-        enabled: booleanOption(args, "enabled"),
-        pem: file === undefined ? undefined : await readCertificateFile(file),
-        integrationId: stringOption(args, "integration"),
-      };
-      const id = args.positionals[0]!;
-      // Any 2xx applied the change; an answer without the certificate is read back.
-      return withApi(
-        args,
-        io,
-        async (api) => (await api.updateCertificate(id, patch)) ?? api.getCertificate(id),
-      );
-    },
-  },
-  {
-    name: "certificates delete",
-    summary: "Delete a certificate",
-    positionals: ID,
-    options: ACCOUNT_OPTION,
-    run: (args, io) => withApi(args, io, (api) => api.deleteCertificate(args.positionals[0]!)),
-  },
-  {
-    name: "teammates create",
-    summary: "Create an SSO teammate",
-    options: {
-      email: { type: "string", value: "EMAIL", description: "email (required)" },
-      ...TEAMMATE_FIELDS,
-      ...ACCOUNT_OPTION,
-    },
-    run: (args, io) => {
-      const command = "teammates create";
-      const input = {
-        ...teammatePatch(args),
-        email: requiredOption(args, "email", command),
-        firstName: requiredOption(args, "first-name", command),
-        lastName: requiredOption(args, "last-name", command),
-      };
-      return withApi(args, io, (api) => api.createTeammate(input));
-    },
-  },
-  {
-    name: "teammates update",
-    summary: "Change an SSO teammate's name or permissions",
-    positionals: [{ name: "username", required: true }],
-    options: { ...TEAMMATE_FIELDS, ...ACCOUNT_OPTION },
-    run: (args, io) =>
-      withApi(args, io, (api) => api.updateTeammate(args.positionals[0]!, teammatePatch(args))),
-  },
-];
+// The commands' implementations; their names and options are in specs.ts.
+
+export function listIntegrations(args: ParsedArgs, io: Io): Promise<number> {
+  return withApi(args, io, (api) => api.listIntegrations({ si: Boolean(args.values.si) }));
+}
+
+export function getIntegration(args: ParsedArgs, io: Io): Promise<number> {
+  return withApi(args, io, (api) =>
+    api.getIntegration(args.positionals[0]!, { si: Boolean(args.values.si) }),
+  );
+}
+
+export function createIntegration(args: ParsedArgs, io: Io): Promise<number> {
+  const command = "integrations create";
+  const input = {
+    name: requiredOption(args, "name", command),
+    entityId: requiredOption(args, "entity-id", command),
+    signinUrl: requiredOption(args, "signin-url", command),
+    signoutUrl: requiredOption(args, "signout-url", command),
+    enabled: booleanOption(args, "enabled") ?? true,
+    completedIntegration: booleanOption(args, "completed"),
+  };
+  return withApi(args, io, (api) => api.createIntegration(input));
+}
+
+export function updateIntegration(args: ParsedArgs, io: Io): Promise<number> {
+  return withApi(args, io, (api) =>
+    api.updateIntegration(args.positionals[0]!, integrationPatch(args), { si: Boolean(args.values.si) }),
+  );
+}
+
+export function deleteIntegration(args: ParsedArgs, io: Io): Promise<number> {
+  return withApi(args, io, (api) => api.deleteIntegration(args.positionals[0]!));
+}
+
+export function listCertificates(args: ParsedArgs, io: Io): Promise<number> {
+  const integration = requiredOption(args, "integration", "certificates list");
+  return withApi(
+    args,
+    io,
+    (api) => api.listCertificates(integration),
+    (certificates) => certificateTable(certificates, new Date()),
+  );
+}
+
+export function getCertificate(args: ParsedArgs, io: Io): Promise<number> {
+  return withApi(args, io, (api) => api.getCertificate(args.positionals[0]!));
+}
+
+export async function createCertificate(args: ParsedArgs, io: Io): Promise<number> {
+  const integrationId = requiredOption(args, "integration", "certificates create");
+  const pem = await readCertificateFile(requiredOption(args, "cert", "certificates create"));
+  const enabled = booleanOption(args, "enabled") ?? true;
+  return withApi(args, io, (api) => api.createCertificate({ integrationId, pem, enabled }));
+}
+
+export async function updateCertificate(args: ParsedArgs, io: Io): Promise<number> {
+  const file = stringOption(args, "cert");
+  const patch = {
+    enabled: booleanOption(args, "enabled"),
+    pem: file === undefined ? undefined : await readCertificateFile(file),
+    integrationId: stringOption(args, "integration"),
+  };
+  const id = args.positionals[0]!;
+  // Any 2xx applied the change; an answer without the certificate is read back.
+  return withApi(args, io, async (api) => (await api.updateCertificate(id, patch)) ?? api.getCertificate(id));
+}
+
+export function deleteCertificate(args: ParsedArgs, io: Io): Promise<number> {
+  return withApi(args, io, (api) => api.deleteCertificate(args.positionals[0]!));
+}
+
+export function createTeammate(args: ParsedArgs, io: Io): Promise<number> {
+  const command = "teammates create";
+  const input = {
+    ...teammatePatch(args),
+    email: requiredOption(args, "email", command),
+    firstName: requiredOption(args, "first-name", command),
+    lastName: requiredOption(args, "last-name", command),
+  };
+  return withApi(args, io, (api) => api.createTeammate(input));
+}
+
+export function updateTeammate(args: ParsedArgs, io: Io): Promise<number> {
+  return withApi(args, io, (api) => api.updateTeammate(args.positionals[0]!, teammatePatch(args)));
+}

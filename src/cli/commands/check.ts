@@ -14,9 +14,10 @@ import { watchesIdp, type Offer } from "../../core/offer.js";
 import { scanAccount } from "../../scan/inventory.js";
 import { readIdpSources } from "../../scan/monitor.js";
 import { sourcesFor } from "../../sources/registry.js";
-import { JSON_OPTION, UsageError, type CommandSpec, type ParsedArgs } from "../args.js";
+import { UsageError, type ParsedArgs } from "../args.js";
 import { targetsFor } from "../../scan/targets.js";
 import { configFrom, loggerFor, type Io } from "../context.js";
+import { DEFAULT_CHECK_TIMEOUT_MS } from "../specs.js";
 import { renderTable } from "../table.js";
 
 export const NAGIOS_EXIT: Record<OverallStatus, number> = { ok: 0, warning: 1, critical: 2, unknown: 3 };
@@ -103,9 +104,6 @@ export function renderCheckTable(evaluation: Evaluation): string {
   return `${summary(evaluation)}\n\n${table}(* the integration's best certificate)\n`;
 }
 
-/** Under the 10 s after which Nagios' check_nrpe gives up, so the check answers before it is killed. */
-export const DEFAULT_CHECK_TIMEOUT_MS = 7_000;
-
 function timeoutOf(args: ParsedArgs): number {
   const value = args.values.timeout;
   if (typeof value !== "string") return DEFAULT_CHECK_TIMEOUT_MS;
@@ -127,71 +125,59 @@ function lateOffers(rules: readonly RotationRule[], message: string): Map<number
   return offers;
 }
 
-export const checkCommand: CommandSpec<Io> = {
-  name: "check",
-  summary: "Scan once, print every integration's certificates, exit 0/1/2/3 (OK/WARNING/CRITICAL/UNKNOWN)",
-  options: {
-    ...JSON_OPTION,
-    timeout: {
-      type: "string",
-      value: "DURATION",
-      description: `give up and say UNKNOWN after this long, retries included (default ${formatDuration(DEFAULT_CHECK_TIMEOUT_MS)})`,
-    },
-  },
-  async run(args, io) {
-    const timeoutMs = timeoutOf(args);
-    const loaded = configFrom(args, io);
-    // One attempt never outlasts the whole check; each call (retries included) ends a little before it,
-    // with its own reason, and the hard stop below catches whatever is still waiting.
-    const config = {
-      ...loaded,
-      http: { ...loaded.http, timeoutMs: Math.min(loaded.http.timeoutMs, timeoutMs) },
-    };
-    const logger = loggerFor(config, io, "stderr");
-    const { targets, close } = targetsFor(config, undefined, timeoutMs - Math.min(1_000, timeoutMs / 10));
-    const sources = sourcesFor(config);
-    const now = () => new Date();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      // The journal knows which certificates this tool disabled, for an API that omits `enabled`.
-      const journal = await journalStore(config.stateDir).load();
-      const scanned = new Map<string, ScannedAccount>();
-      let offers: Map<number, Offer> | null = null;
-      const work = Promise.all([
-        ...targets.map((target) => scanAccount(target, now).then((a) => scanned.set(target.account, a))),
-        readIdpSources(sources).then((read) => (offers = read)),
-      ]);
-      await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      // Whatever has not answered by the deadline is UNKNOWN, saying so, rather than a check killed by Nagios.
-      const late = `no answer within ${formatDuration(timeoutMs)} (--timeout)`;
-      const accounts = targets.map(
-        (target): ScannedAccount =>
-          scanned.get(target.account) ?? {
-            account: target.account,
-            startedAt: now(),
-            finishedAt: now(),
-            error: { reason: "timeout", message: late },
-            integrations: [],
-          },
-      );
-      const evaluation = evaluate({ accounts }, config.thresholds, overridesOf(journal.data), now(), {
-        rules: sources.rules,
-        offers: offers ?? lateOffers(sources.rules, late),
-      });
-      for (const account of evaluation.accounts) {
-        if (account.error)
-          logger.error({ account: account.account, reason: account.error.reason }, account.error.message);
-      }
-      io.stdout.write(
-        args.values.json
-          ? JSON.stringify(inventoryReport(evaluation), null, 2) + "\n"
-          : renderCheckTable(evaluation),
-      );
-      return NAGIOS_EXIT[checkStatus(evaluation)];
-    } finally {
-      clearTimeout(timer);
-      // Aborts whatever is still in flight after a timeout.
-      await Promise.all([sources.close(), close()]);
+export async function runCheck(args: ParsedArgs, io: Io): Promise<number> {
+  const timeoutMs = timeoutOf(args);
+  const loaded = configFrom(args, io);
+  // One attempt never outlasts the whole check; each call (retries included) ends a little before it,
+  // with its own reason, and the hard stop below catches whatever is still waiting.
+  const config = {
+    ...loaded,
+    http: { ...loaded.http, timeoutMs: Math.min(loaded.http.timeoutMs, timeoutMs) },
+  };
+  const logger = loggerFor(config, io, "stderr");
+  const sources = await sourcesFor(config);
+  const { targets, close } = targetsFor(config, undefined, timeoutMs - Math.min(1_000, timeoutMs / 10));
+  const now = () => new Date();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // The journal knows which certificates this tool disabled, for an API that omits `enabled`.
+    const journal = await journalStore(config.stateDir).load();
+    const scanned = new Map<string, ScannedAccount>();
+    let offers: Map<number, Offer> | null = null;
+    const work = Promise.all([
+      ...targets.map((target) => scanAccount(target, now).then((a) => scanned.set(target.account, a))),
+      readIdpSources(sources).then((read) => (offers = read)),
+    ]);
+    await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    // Whatever has not answered by the deadline is UNKNOWN, saying so, rather than a check killed by Nagios.
+    const late = `no answer within ${formatDuration(timeoutMs)} (--timeout)`;
+    const accounts = targets.map(
+      (target): ScannedAccount =>
+        scanned.get(target.account) ?? {
+          account: target.account,
+          startedAt: now(),
+          finishedAt: now(),
+          error: { reason: "timeout", message: late },
+          integrations: [],
+        },
+    );
+    const evaluation = evaluate({ accounts }, config.thresholds, overridesOf(journal.data), now(), {
+      rules: sources.rules,
+      offers: offers ?? lateOffers(sources.rules, late),
+    });
+    for (const account of evaluation.accounts) {
+      if (account.error)
+        logger.error({ account: account.account, reason: account.error.reason }, account.error.message);
     }
-  },
-};
+    io.stdout.write(
+      args.values.json
+        ? JSON.stringify(inventoryReport(evaluation), null, 2) + "\n"
+        : renderCheckTable(evaluation),
+    );
+    return NAGIOS_EXIT[checkStatus(evaluation)];
+  } finally {
+    clearTimeout(timer);
+    // Aborts whatever is still in flight after a timeout.
+    await Promise.all([sources.close(), close()]);
+  }
+}

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { generateCertificate, type GeneratedCertificate } from "../../certs/generate.js";
 import { loadConfig } from "../../config/load.js";
 import { startDaemon } from "../../daemon.js";
-import type { CommandSpec } from "../args.js";
+import type { ParsedArgs } from "../args.js";
 import { ConfigError, type Io } from "../context.js";
 import { createLogger } from "../../log.js";
 import { untilSignal } from "../signals.js";
@@ -50,44 +50,33 @@ ${oktaRules}
 `;
 }
 
-export const demoCommand: CommandSpec<Io> = {
-  name: "demo",
-  summary: "Run the daemon against the built-in emulator with sample integrations and a rotation to watch",
-  options: {
-    port: {
-      type: "string",
-      value: "N",
-      description: "status page and /metrics port (default 9469; 0: any free)",
-    },
-    "emulator-port": { type: "string", value: "N", description: "emulator port (default: any free)" },
-  },
-  async run(args, io) {
-    const port = emulatorPort(typeof args.values.port === "string" ? args.values.port : undefined, 9469);
-    const apiPort = emulatorPort(
-      typeof args.values["emulator-port"] === "string" ? args.values["emulator-port"] : undefined,
-      0,
-    );
-    const dir = await mkdtemp(join(tmpdir(), "sendgrid-sso-certs-demo-"));
-    const emulator = await startCommandEmulator(io, { kind: "demo" }, "127.0.0.1", apiPort);
-    let okta: OktaDemo | null = null;
-    try {
-      okta = await startOktaDemo(emulator, "127.0.0.1");
-      const replacement = await demoReplacement(new Date());
-      await mkdir(join(dir, "certs"));
-      await writeFile(join(dir, "certs", "entra-next.pem"), replacement.pem);
-      const file = join(dir, "config.yaml");
-      await writeFile(file, demoConfig(emulator.url, `127.0.0.1:${port}`, okta.rules));
-      const env = {
-        ...io.env,
-        SENDGRID_API_KEY: io.env.SENDGRID_API_KEY ?? DEFAULT_EMULATOR_KEY,
-        OKTA_API_TOKEN: DEMO_OKTA_TOKEN,
-      };
-      const loaded = loadConfig({ file, env, cwd: dir });
-      if (!loaded.ok) throw new ConfigError(loaded.problems);
-      const config = loaded.config;
-      const logger = createLogger({ level: config.logLevel, pretty: true, destination: io.stdout });
-      const daemon = await startDaemon({ config, logger });
-      io.stdout.write(`
+export async function runDemo(args: ParsedArgs, io: Io): Promise<number> {
+  const port = emulatorPort(typeof args.values.port === "string" ? args.values.port : undefined, 9469);
+  const apiPort = emulatorPort(
+    typeof args.values["emulator-port"] === "string" ? args.values["emulator-port"] : undefined,
+    0,
+  );
+  const dir = await mkdtemp(join(tmpdir(), "sendgrid-sso-certs-demo-"));
+  const emulator = await startCommandEmulator(io, { kind: "demo" }, "127.0.0.1", apiPort);
+  let okta: OktaDemo | null = null;
+  try {
+    okta = await startOktaDemo(emulator, "127.0.0.1");
+    const replacement = await demoReplacement(new Date());
+    await mkdir(join(dir, "certs"));
+    await writeFile(join(dir, "certs", "entra-next.pem"), replacement.pem);
+    const file = join(dir, "config.yaml");
+    await writeFile(file, demoConfig(emulator.url, `127.0.0.1:${port}`, okta.rules));
+    const env = {
+      ...io.env,
+      SENDGRID_API_KEY: io.env.SENDGRID_API_KEY ?? DEFAULT_EMULATOR_KEY,
+      OKTA_API_TOKEN: DEMO_OKTA_TOKEN,
+    };
+    const loaded = loadConfig({ file, env, cwd: dir });
+    if (!loaded.ok) throw new ConfigError(loaded.problems);
+    const config = loaded.config;
+    const logger = createLogger({ level: config.logLevel, pretty: true, destination: io.stdout });
+    const daemon = await startDaemon({ config, logger });
+    io.stdout.write(`
   sendgrid-sso-certs demo
   status page   ${daemon.url}/
   metrics       ${daemon.url}/metrics
@@ -106,16 +95,15 @@ export const demoCommand: CommandSpec<Io> = {
   Ctrl-C stops everything.
 
 `);
-      const stopAdmin = okta.startConsoleAdmin((message) => logger.info(message));
-      await untilSignal(() => process.exit(1));
-      stopAdmin();
-      await daemon.stop();
-      io.stdout.write("demo stopped\n");
-      return 0;
-    } finally {
-      await okta?.emulator.close();
-      await emulator.close();
-      await rm(dir, { recursive: true, force: true });
-    }
-  },
-};
+    const stopAdmin = okta.startConsoleAdmin((message) => logger.info(message));
+    await untilSignal(() => process.exit(1));
+    stopAdmin();
+    await daemon.stop();
+    io.stdout.write("demo stopped\n");
+    return 0;
+  } finally {
+    await okta?.emulator.close();
+    await emulator.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

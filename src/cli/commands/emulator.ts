@@ -4,7 +4,7 @@
 
 import { startEmulator, type Emulator } from "../../emulator/server.js";
 import { loadSeedFile, type Seed } from "../../emulator/seeds.js";
-import { UsageError, type CommandSpec } from "../args.js";
+import { UsageError, type ParsedArgs } from "../args.js";
 import type { Io } from "../context.js";
 import { untilSignal } from "../signals.js";
 
@@ -33,26 +33,17 @@ export async function startCommandEmulator(
   return startEmulator({ apiKey: io.env.SENDGRID_API_KEY ?? DEFAULT_EMULATOR_KEY, seed, host, port });
 }
 
-export const emulatorCommand: CommandSpec<Io> = {
-  name: "emulator",
-  summary: "Serve the SendGrid SSO API emulator (in-memory) for trying the tool without an account",
-  options: {
-    port: { type: "string", value: "N", description: "port (default 3030; 0 picks a free one)" },
-    host: { type: "string", value: "HOST", description: "address to bind (default 127.0.0.1)" },
-    seed: { type: "string", value: "demo|empty|FILE", description: "initial data (default demo)" },
-  },
-  async run(args, io) {
-    const seed = await seedFrom(typeof args.values.seed === "string" ? args.values.seed : undefined);
-    const port = emulatorPort(typeof args.values.port === "string" ? args.values.port : undefined, 3030);
-    const host = typeof args.values.host === "string" ? args.values.host : "127.0.0.1";
-    const emulator = await startCommandEmulator(io, seed, host, port);
-    const key = io.env.SENDGRID_API_KEY ? "the key in SENDGRID_API_KEY" : `"${DEFAULT_EMULATOR_KEY}"`;
-    io.stdout.write(
-      `SendGrid SSO API emulator listening on ${emulator.url} (bearer key: ${key})\n` +
-        `Try: SENDGRID_API_BASE_URL=${emulator.url} SENDGRID_API_KEY=${io.env.SENDGRID_API_KEY ? "..." : DEFAULT_EMULATOR_KEY} sendgrid-sso-certs check\n`,
-    );
-    await untilSignal(() => process.exit(1));
-    await emulator.close();
-    return 0;
-  },
-};
+export async function runEmulator(args: ParsedArgs, io: Io): Promise<number> {
+  const seed = await seedFrom(typeof args.values.seed === "string" ? args.values.seed : undefined);
+  const port = emulatorPort(typeof args.values.port === "string" ? args.values.port : undefined, 3030);
+  const host = typeof args.values.host === "string" ? args.values.host : "127.0.0.1";
+  const emulator = await startCommandEmulator(io, seed, host, port);
+  const key = io.env.SENDGRID_API_KEY ? "the key in SENDGRID_API_KEY" : `"${DEFAULT_EMULATOR_KEY}"`;
+  io.stdout.write(
+    `SendGrid SSO API emulator listening on ${emulator.url} (bearer key: ${key})\n` +
+      `Try: SENDGRID_API_BASE_URL=${emulator.url} SENDGRID_API_KEY=${io.env.SENDGRID_API_KEY ? "..." : DEFAULT_EMULATOR_KEY} sendgrid-sso-certs check\n`,
+  );
+  await untilSignal(() => process.exit(1));
+  await emulator.close();
+  return 0;
+}

@@ -15,29 +15,11 @@ import { sourcesFor, type Sources } from "../../sources/registry.js";
 import { openRotation } from "../../rotation/setup.js";
 import { scanAll } from "../../scan/inventory.js";
 import { targetsFor } from "../../scan/targets.js";
-import {
-  JSON_OPTION,
-  RefusedError,
-  UsageError,
-  type CommandSpec,
-  type OptionSpec,
-  type ParsedArgs,
-} from "../args.js";
+import { RefusedError, UsageError, type ParsedArgs } from "../args.js";
 import { configFrom, loggerFor, type Io } from "../context.js";
 import { renderTable } from "../table.js";
 
 const clock = { now: () => new Date() };
-
-const TARGET_OPTIONS: Record<string, OptionSpec> = {
-  integration: {
-    type: "string",
-    value: "ID|NAME",
-    description: "integration id, or its exact name when no other integration has it (required)",
-  },
-  account: { type: "string", value: "NAME", description: "account of the integration (default: any)" },
-  "dry-run": { type: "boolean", description: "log what would be done; change nothing" },
-  ...JSON_OPTION,
-};
 
 function actionJson(action: Action) {
   const idp = "rollover" in action ? action.rollover : null;
@@ -99,57 +81,52 @@ function scanFailures(inventory: Inventory): string[] {
   return inventory.accounts.filter((a) => a.error).map((a) => `${a.account}: ${a.error!.message}`);
 }
 
-export const planCommand: CommandSpec<Io> = {
-  name: "plan",
-  summary: "Scan once and print the rotation steps `run` would take now, with their reasons; changes nothing",
-  options: JSON_OPTION,
-  async run(args, io) {
-    const config = configFrom(args, io);
-    const logger = loggerFor(config, io, "stderr");
-    const { targets, close } = targetsFor(config);
-    const sources = sourcesFor(config);
-    try {
-      const rotation = await openRotation({
-        config,
-        targets,
-        sources,
-        logger,
-        clock,
-        lock: false,
-        dryRun: true,
-      });
-      const [scanned, offers] = await Promise.all([scanAll(targets, clock.now), sources.readAll()]);
-      for (const failure of scanFailures(scanned)) logger.error(failure);
-      const planned = plan({
-        scanned,
-        offers,
-        rotation: config.rotation,
-        journal: reconcile(rotation.rotator.current, scanned, clock.now()),
-        now: clock.now(),
-        settleMs: settleMs(config),
-      });
-      io.stdout.write(
-        args.values.json
-          ? JSON.stringify(
-              {
-                generated_at: clock.now().toISOString(),
-                rotation_enabled: config.rotation.enabled,
-                actions: planned.actions.map(actionJson),
-                notes: planned.notes.map(noteJson),
-              },
-              null,
-              2,
-            ) + "\n"
-          : (config.rotation.enabled ? "" : "(rotation.enabled is false: `run` only monitors)\n") +
-              renderActions(planned.actions, planned.notes),
-      );
-      return scanFailures(scanned).length > 0 ? 1 : 0;
-    } finally {
-      await sources.close();
-      await close();
-    }
-  },
-};
+export async function runPlan(args: ParsedArgs, io: Io): Promise<number> {
+  const config = configFrom(args, io);
+  const logger = loggerFor(config, io, "stderr");
+  const sources = await sourcesFor(config);
+  const { targets, close } = targetsFor(config);
+  try {
+    const rotation = await openRotation({
+      config,
+      targets,
+      sources,
+      logger,
+      clock,
+      lock: false,
+      dryRun: true,
+    });
+    const [scanned, offers] = await Promise.all([scanAll(targets, clock.now), sources.readAll()]);
+    for (const failure of scanFailures(scanned)) logger.error(failure);
+    const planned = plan({
+      scanned,
+      offers,
+      rotation: config.rotation,
+      journal: reconcile(rotation.rotator.current, scanned, clock.now()),
+      now: clock.now(),
+      settleMs: settleMs(config),
+    });
+    io.stdout.write(
+      args.values.json
+        ? JSON.stringify(
+            {
+              generated_at: clock.now().toISOString(),
+              rotation_enabled: config.rotation.enabled,
+              actions: planned.actions.map(actionJson),
+              notes: planned.notes.map(noteJson),
+            },
+            null,
+            2,
+          ) + "\n"
+        : (config.rotation.enabled ? "" : "(rotation.enabled is false: `run` only monitors)\n") +
+            renderActions(planned.actions, planned.notes),
+    );
+    return scanFailures(scanned).length > 0 ? 1 : 0;
+  } finally {
+    await sources.close();
+    await close();
+  }
+}
 
 function required(args: ParsedArgs, name: string, command: string): string {
   const value = args.values[name];
@@ -285,8 +262,8 @@ async function withRotator(
   // rotation.dry_run in the config makes every change a dry run, by hand as in the daemon.
   const dryRun = Boolean(args.values["dry-run"]) || loaded.rotation.dryRun;
   const logger = loggerFor(loaded, io, "stderr");
+  let sources = await sourcesFor(loaded);
   const { targets, close } = targetsFor(loaded);
-  let sources = sourcesFor(loaded);
   try {
     const scanned = await scanAll(targets, clock.now);
     const target = locate(loaded, scanned, reference, accountName);
@@ -325,51 +302,36 @@ async function certificateOffer(path: string): Promise<Offer> {
 
 const certPath = (args: ParsedArgs) => (typeof args.values.cert === "string" ? args.values.cert : null);
 
-export const rotateCommand: CommandSpec<Io> = {
-  name: "rotate",
-  summary: "Rotate one integration now (ignoring rotate_before), with every safety rule of the daemon",
-  options: {
-    ...TARGET_OPTIONS,
-    cert: {
-      type: "string",
-      value: "FILE",
-      description: "the replacement certificate (default: the rule's source; required without a rule)",
+export function runRotate(args: ParsedArgs, io: Io): Promise<number> {
+  return withRotator(
+    args,
+    io,
+    "rotate",
+    async ({ integration }) => {
+      const cert = certPath(args);
+      if (cert === null)
+        return `no rotation.integrations rule matches integration ${integration.id} (${integration.name}), so there is no source to take a certificate from: give --cert FILE`;
+      return { offer: await certificateOffer(cert), path: cert };
     },
-  },
-  run: (args, io) =>
-    withRotator(
-      args,
-      io,
-      "rotate",
-      async ({ integration }) => {
-        const cert = certPath(args);
-        if (cert === null)
-          return `no rotation.integrations rule matches integration ${integration.id} (${integration.name}), so there is no source to take a certificate from: give --cert FILE`;
-        return { offer: await certificateOffer(cert), path: cert };
-      },
-      async ({ scanned, rotation, integrationId, account, rule }) => {
-        const cert = certPath(args);
-        const offers = cert ? new Map([[rule, await certificateOffer(cert)]]) : undefined;
-        return rotation.rotator.cycle(scanned, {
-          only: { account, integrationId, force: true },
-          ...(offers ? { offers } : {}),
-        });
-      },
-    ),
-};
+    async ({ scanned, rotation, integrationId, account, rule }) => {
+      const cert = certPath(args);
+      const offers = cert ? new Map([[rule, await certificateOffer(cert)]]) : undefined;
+      return rotation.rotator.cycle(scanned, {
+        only: { account, integrationId, force: true },
+        ...(offers ? { offers } : {}),
+      });
+    },
+  );
+}
 
-export const rollbackCommand: CommandSpec<Io> = {
-  name: "rollback",
-  summary: "Undo an integration's last rotation: re-enable what it disabled, disable what it uploaded",
-  options: TARGET_OPTIONS,
-  // Undoing a SendGrid-side rotation reads no source; only an IdP rollover needs its rule's IdP.
-  run: (args, io) =>
-    withRotator(
-      args,
-      io,
-      "rollback",
-      () => Promise.resolve({ offer: fileOffer({ inputs: [], problems: [] }), path: "(none)" }),
-      ({ scanned, rotation, integrationId, account, rule }) =>
-        rotation.rotator.rollback(scanned, account, integrationId, rule),
-    ),
-};
+/** Undoing a SendGrid-side rotation reads no source; only an IdP rollover needs its rule's IdP. */
+export function runRollback(args: ParsedArgs, io: Io): Promise<number> {
+  return withRotator(
+    args,
+    io,
+    "rollback",
+    () => Promise.resolve({ offer: fileOffer({ inputs: [], problems: [] }), path: "(none)" }),
+    ({ scanned, rotation, integrationId, account, rule }) =>
+      rotation.rotator.rollback(scanned, account, integrationId, rule),
+  );
+}
