@@ -8,8 +8,6 @@ import { createLogger, type Logger } from "../log.js";
 import type { ParsedArgs } from "./args.js";
 import { ConfigError } from "./config-error.js";
 
-export { ConfigError } from "./config-error.js";
-
 export interface Io {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;

@@ -9,8 +9,6 @@ import { parseCertificate } from "../certs/parse.js";
 import { InvalidSeedError, type SeedProblem } from "./seed-error.js";
 import type { EmulatorState, NewIntegration } from "./state.js";
 
-export { InvalidSeedError, type SeedProblem } from "./seed-error.js";
-
 const DAY_MS = 86_400_000;
 
 const certificateSeed = z

@@ -14,8 +14,6 @@ import type { TlsMinVersion, TlsServerConfig } from "../config/types.js";
 import type { Logger } from "../log.js";
 import { TlsCredentialsError } from "./tls-error.js";
 
-export { TlsCredentialsError } from "./tls-error.js";
-
 const PROTOCOLS: Readonly<Record<TlsMinVersion, SecureVersion>> = { TLS12: "TLSv1.2", TLS13: "TLSv1.3" };
 
 interface Pair {

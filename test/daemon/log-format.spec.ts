@@ -7,7 +7,8 @@ import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { parseCommandArgs } from "../../src/cli/args.js";
 import { runCommand } from "../../src/cli/specs.js";
-import { ConfigError, configFrom, loggerFor, type Io } from "../../src/cli/context.js";
+import { ConfigError } from "../../src/cli/config-error.js";
+import { configFrom, loggerFor, type Io } from "../../src/cli/context.js";
 
 class Collector extends Writable {
   text = "";

@@ -9,7 +9,7 @@ import { loadConfig } from "../../src/config/load.js";
 import { startDaemon, type Daemon } from "../../src/daemon.js";
 import type { Emulator } from "../../src/emulator/server.js";
 import { createLogger } from "../../src/log.js";
-import { TlsCredentialsError } from "../../src/server/tls.js";
+import { TlsCredentialsError } from "../../src/server/tls-error.js";
 import { startTestEmulator, TEST_API_KEY } from "../helpers/start-emulator.js";
 import { basic, bearer, get, serverCertificate } from "./harness.js";
 import { createWorkspace, type Workspace } from "../helpers/workspace.js";

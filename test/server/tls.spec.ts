@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { fileSecret } from "../../src/config/secrets.js";
 import type { TlsMinVersion } from "../../src/config/types.js";
 import type { ServerTimeouts } from "../../src/server/http.js";
-import { TlsCredentialsError } from "../../src/server/tls.js";
+import { TlsCredentialsError } from "../../src/server/tls-error.js";
 import {
   basic,
   fingerprintOf,

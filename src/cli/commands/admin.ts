@@ -10,7 +10,8 @@ import type { ApiCertificate } from "../../core/model.js";
 import { SsoApi, type Persona } from "../../sendgrid/sso.js";
 import { clientFor } from "../../scan/targets.js";
 import { RefusedError, UsageError, type ParsedArgs } from "../args.js";
-import { ConfigError, configFrom, type Io } from "../context.js";
+import { ConfigError } from "../config-error.js";
+import { configFrom, type Io } from "../context.js";
 import { INTEGRATION_FIELDS } from "../specs.js";
 import { renderTable } from "../table.js";
 

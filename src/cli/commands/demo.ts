@@ -12,7 +12,8 @@ import { generateCertificate, type GeneratedCertificate } from "../../certs/gene
 import { loadConfig } from "../../config/load.js";
 import { startDaemon } from "../../daemon.js";
 import type { ParsedArgs } from "../args.js";
-import { ConfigError, type Io } from "../context.js";
+import { ConfigError } from "../config-error.js";
+import type { Io } from "../context.js";
 import { createLogger } from "../../log.js";
 import { untilSignal } from "../signals.js";
 import { DEMO_OKTA_TOKEN, startOktaDemo, type OktaDemo } from "./demo-okta.js";
