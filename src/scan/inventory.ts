@@ -8,6 +8,7 @@ import { failureOf } from "../core/failure.js";
 import type { Inventory, ScannedAccount, ScannedIntegration } from "../core/inventory.js";
 import type { ApiCertificate, Integration, ParseResult } from "../core/model.js";
 import type { SsoApi } from "../sendgrid/sso.js";
+import { mapBounded } from "./map-bounded.js";
 import { recordsToParse, scannedIntegration } from "./reuse.js";
 
 export interface ScanTarget {
@@ -52,7 +53,10 @@ export async function scanAccount(target: ScanTarget, now: () => Date): Promise<
   const startedAt = now();
   try {
     const integrations = await target.api.listIntegrations({ si: true });
-    const scanned = await Promise.all(integrations.map((i) => scanIntegration(target.api, i)));
+    // Twice the client's limit: a call is ready to go the moment a slot frees, without building them all.
+    const scanned = await mapBounded(integrations, 2 * target.api.maxConcurrency, (i) =>
+      scanIntegration(target.api, i),
+    );
     const listed = new Set(integrations.map((i) => i.id));
     const listings = lastListingsOf(target.api);
     for (const id of listings.keys()) if (!listed.has(id)) listings.delete(id);

@@ -35,10 +35,13 @@ function sendGridDialect(options: ClientOptions): Dialect<SendGridError, SendGri
 
 export class SendGridClient {
   private readonly transport: JsonTransport<SendGridError, SendGridMessage[]>;
+  /** Requests in flight at most: callers with many calls to make start no more than this at once. */
+  readonly maxConcurrency: number;
 
   constructor(options: ClientOptions) {
     const { apiKey: _key, onBehalfOf: _onBehalfOf, ...rest } = options;
     this.transport = new JsonTransport({ ...rest, dialect: sendGridDialect(options) });
+    this.maxConcurrency = options.maxConcurrency;
   }
 
   /** The latest `X-RateLimit-Remaining` per templated route. */

@@ -61,6 +61,10 @@ function siQuery(opts: { si?: boolean } | undefined): { si?: string } {
 export class SsoApi {
   constructor(private readonly client: SendGridClient) {}
 
+  get maxConcurrency(): number {
+    return this.client.maxConcurrency;
+  }
+
   listIntegrations(opts?: { si?: boolean }): Promise<Integration[]> {
     return this.client.request({
       method: "GET",
