@@ -29,24 +29,43 @@ function lastListingsOf(api: SsoApi): Map<string, ScannedIntegration> {
   return listings;
 }
 
+/** An integration whose listing has arrived; its certificates are still being parsed. */
+interface Listed {
+  readonly scanned: Promise<ScannedIntegration>;
+}
+
 /**
- * Lists and parses one integration's certificates; a failure becomes data. The parse runs off the event
- * loop (parse-pool.ts), so the next request goes out while this answer's certificates are read.
+ * Lists one integration's certificates and starts parsing them, off the event loop (parse-pool.ts);
+ * resolves as soon as the listing is in, so the caller's next request does not wait for the parse.
+ * A failure becomes data.
  */
-export async function scanIntegration(api: SsoApi, integration: Integration): Promise<ScannedIntegration> {
+async function listIntegration(api: SsoApi, integration: Integration): Promise<Listed> {
   try {
     const certificates = await api.listCertificates(integration.id);
-    const listings = lastListingsOf(api);
-    const previous = listings.get(integration.id);
-    const toParse = recordsToParse(previous, certificates);
-    const results = await parsePool.parseAll(toParse.map((record) => record.pem));
-    const parsed = new Map<ApiCertificate, ParseResult>(toParse.map((record, i) => [record, results[i]!]));
-    const scanned = scannedIntegration(previous, integration, certificates, (record) => parsed.get(record)!);
-    listings.set(integration.id, scanned);
-    return scanned;
+    return { scanned: readListing(api, integration, certificates) };
   } catch (error) {
-    return { integration, certificates: null, error: failureOf(error) };
+    return { scanned: Promise.resolve({ integration, certificates: null, error: failureOf(error) }) };
   }
+}
+
+async function readListing(
+  api: SsoApi,
+  integration: Integration,
+  certificates: readonly ApiCertificate[],
+): Promise<ScannedIntegration> {
+  const listings = lastListingsOf(api);
+  const previous = listings.get(integration.id);
+  const toParse = recordsToParse(previous, certificates);
+  const results = await parsePool.parseAll(toParse.map((record) => record.pem));
+  const parsed = new Map<ApiCertificate, ParseResult>(toParse.map((record, i) => [record, results[i]!]));
+  const scanned = scannedIntegration(previous, integration, certificates, (record) => parsed.get(record)!);
+  listings.set(integration.id, scanned);
+  return scanned;
+}
+
+/** Lists and parses one integration's certificates; a failure becomes data. */
+export async function scanIntegration(api: SsoApi, integration: Integration): Promise<ScannedIntegration> {
+  return (await listIntegration(api, integration)).scanned;
 }
 
 export async function scanAccount(target: ScanTarget, now: () => Date): Promise<ScannedAccount> {
@@ -54,12 +73,14 @@ export async function scanAccount(target: ScanTarget, now: () => Date): Promise<
   try {
     const integrations = await target.api.listIntegrations({ si: true });
     // Twice the client's limit: a call is ready to go the moment a slot frees, without building them all.
-    const scanned = await mapBounded(integrations, 2 * target.api.maxConcurrency, (i) =>
-      scanIntegration(target.api, i),
+    // A lane moves on once a listing is in; the parses are awaited together at the end.
+    const listed = await mapBounded(integrations, 2 * target.api.maxConcurrency, (i) =>
+      listIntegration(target.api, i),
     );
-    const listed = new Set(integrations.map((i) => i.id));
+    const scanned = await Promise.all(listed.map((l) => l.scanned));
+    const present = new Set(integrations.map((i) => i.id));
     const listings = lastListingsOf(target.api);
-    for (const id of listings.keys()) if (!listed.has(id)) listings.delete(id);
+    for (const id of listings.keys()) if (!present.has(id)) listings.delete(id);
     return { account: target.account, startedAt, finishedAt: now(), error: null, integrations: scanned };
   } catch (error) {
     return {
