@@ -35,6 +35,28 @@ function lifetime(i: number, now: Date): { notBefore: Date; notAfter: Date } {
   };
 }
 
+/** `rotate_before` of the bench's rotation rule: more than soonestExpiring's integration has left. */
+export const ROTATE_BEFORE_DAYS = 60;
+
+/**
+ * The integration (by index) whose latest certificate expires first: about 44 days ahead with three
+ * certificates each (less as the cached certificates age), already expired with one. A rotation rule on
+ * it is due with `rotate_before` ROTATE_BEFORE_DAYS.
+ */
+export function soonestExpiring(integrations: number, per: number, now = new Date()): number {
+  let soonest = 0;
+  let soonestMs = Infinity;
+  for (let i = 0; i < integrations; i++) {
+    const lastMs = Math.max(
+      ...Array.from({ length: per }, (_, j) => lifetime(i * per + j, now).notAfter.getTime()),
+    );
+    if (lastMs < soonestMs) [soonest, soonestMs] = [i, lastMs];
+  }
+  if (soonestMs - now.getTime() > (ROTATE_BEFORE_DAYS - 5) * DAY_MS)
+    throw new Error(`no integration of ${integrations} expires within ${ROTATE_BEFORE_DAYS - 5} days`);
+  return soonest;
+}
+
 /** `count` distinct PEMs, from the temp file when it holds enough fresh ones. */
 export async function benchCertificates(count: number, now = new Date()): Promise<readonly string[]> {
   const found = await cached(count, now);

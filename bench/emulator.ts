@@ -1,5 +1,5 @@
 // The parent's handle on an emulator child process: start it with a layout of integrations and
-// certificates, change its latency, read how many requests it has seen. Never runs the emulator here.
+// certificates, change its latency. Never runs the emulator here.
 
 import { ChildProcessHandle } from "./ipc.js";
 
@@ -8,20 +8,10 @@ export interface EmulatorLayout {
   readonly certificatesPerIntegration: number;
 }
 
-export interface RequestCount {
-  readonly total: number;
-  /** GET /v3/sso/integrations: one per account scan. */
-  readonly integrationLists: number;
-  /** Dropped or answered with a 4xx/5xx. */
-  readonly failed: number;
-}
-
 export interface BenchEmulator {
   readonly url: string;
   readonly apiKey: string;
   setLatency(ms: number): Promise<void>;
-  requests(): Promise<RequestCount>;
-  clearLog(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,8 +25,6 @@ export async function startBenchEmulator(layout: EmulatorLayout): Promise<BenchE
       url,
       apiKey: BENCH_API_KEY,
       setLatency: (ms) => child.call("latency", ms),
-      requests: () => child.call("requests"),
-      clearLog: () => child.call("clearLog"),
       close: () => child.close(),
     };
   } catch (error) {

@@ -1,51 +1,93 @@
-// `npm run bench`: scan efficiency, parse cost, /metrics rendering, memory and start-up against the
-// emulator on 127.0.0.1, as ratios to their limits (issue 7). Prints a Markdown table and writes
-// bench/results.json. Never part of `npm test`: it takes minutes and its numbers depend on the machine.
+// `npm run bench`: the goals of issue 16 as a user meets them, against the emulator (a child process) on
+// 127.0.0.1: start-up, a cold `check` process near the latency limit and its event loop, the daemon's
+// first scan, a real daemon's memory, /metrics with and without gzip, and how a cold check scales.
+// Prints a Markdown table and writes bench/results.json (under another Node than 20,
+// bench/results-node<major>.json). Every product process is started with the Node running the bench.
+// A measure that fails is reported as a failed row and makes the exit code 1; the others still run.
+// Never part of `npm test`: it takes 8 to 9 minutes on 2 cores, and its numbers depend on the machine.
 
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { writeFile } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { format, resolveConfig } from "prettier";
 import { benchCertificates } from "./certs.js";
-import { startBenchEmulator, type BenchEmulator } from "./emulator.js";
+import { checkSeries, type CheckSeries } from "./check-process.js";
+import { daemonMemoryBench } from "./daemon-memory.js";
+import { startBenchEmulator, type BenchEmulator, type EmulatorLayout } from "./emulator.js";
 import { imageNodeOptions } from "./image-options.js";
 import { memoryBench } from "./memory.js";
-import { parseBench } from "./parse.js";
-import { renderBench } from "./render.js";
-import type { Results } from "./results.js";
-import { scanBench } from "./scan.js";
+import { CLI, medianWallMs } from "./node-process.js";
+import { reportRows } from "./report.js";
+import { GOALS, type Results } from "./results.js";
 import { scrapeBench } from "./scrape.js";
 import { round } from "./stats.js";
-import { distIsStale, startupBench } from "./startup.js";
-import { markdownTable, type Row } from "./table.js";
+import { distIsStale, readyBench } from "./startup.js";
+import {
+  coldCheckResults,
+  daemonMemoryResults,
+  eventLoopResults,
+  firstScanResults,
+  inProcessMemoryResults,
+  metricsResults,
+  readyResults,
+  scalingResults,
+  startupResults,
+  type Layout,
+} from "./summarize.js";
+import { markdownTable } from "./table.js";
 
-const RESULTS_FILE = fileURLToPath(new URL("../../bench/results.json", import.meta.url));
+const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
+const RESULTS_NAME = NODE_MAJOR === 20 ? "results.json" : `results-node${NODE_MAJOR}.json`;
+const RESULTS_FILE = fileURLToPath(new URL(`../../bench/${RESULTS_NAME}`, import.meta.url));
 
-const INTEGRATIONS = 1_000;
 const PER_INTEGRATION = 3;
-const CERTIFICATES = INTEGRATIONS * PER_INTEGRATION;
-const PARSE_WARMUP = 300;
 const LATENCY_MS = 20;
-const CONCURRENCIES = [1, 4, 8, 16];
-const SCAN_RUNS = 3;
-const GOAL_CONCURRENCY = 8;
-const STARTUP_INTEGRATIONS = 100;
-const SCRAPE_WARMUPS = 10;
+const CONCURRENCY = 8;
+const COLD_INTEGRATIONS = 1_000;
+/** Cold check runs per account size: the largest takes ~25 s a run. */
+const SCALING: readonly { integrations: number; runs: number }[] = [
+  { integrations: 100, runs: 5 },
+  { integrations: COLD_INTEGRATIONS, runs: 5 },
+  { integrations: 5_000, runs: 3 },
+];
+const START_RUNS = 10;
+const READY_RUNS = 5;
+const SMALL_INTEGRATIONS = 100;
+/** 1,750 x 3 with expose_relative: about 31,600 samples, above the goal's 30,000 (1,500 x 3 gives 27,100). */
+const METRICS_INTEGRATIONS = 1_750;
+const MEMORY_SCHEDULE = "* * * * * *";
+const MEMORY_MARKS = [20, 200];
 
-const GOALS = {
-  scanRatio: 1.15,
-  cachedShare: 0.05,
-  renderRatio: 1.3,
-  p99Ms: 100,
-  rssMb: 120,
-  growthPct: 5,
-};
+const layout = (integrations: number, latencyMs = LATENCY_MS): Layout => ({
+  integrations,
+  certificatesPerIntegration: PER_INTEGRATION,
+  latencyMs,
+  concurrency: CONCURRENCY,
+});
+
+const failures: { step: string; error: string }[] = [];
+const started = performance.now();
 
 function progress(step: string): void {
-  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${step}`);
+  const elapsed = Math.round((performance.now() - started) / 1000);
+  console.error(`[bench ${new Date().toISOString().slice(11, 19)} +${elapsed}s] ${step}`);
+}
+
+/** Runs one measure; a failure is recorded and reported loudly, and the bench goes on with the others. */
+async function measure<T>(step: string, work: () => Promise<T> | T): Promise<T | null> {
+  try {
+    return await work();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    failures.push({ step, error: message });
+    console.error(`[bench] FAILED ${step}: ${message}`);
+    return null;
+  }
 }
 
 async function withEmulator<T>(
-  layout: { integrations: number; certificatesPerIntegration: number },
+  layout: EmulatorLayout,
   work: (emulator: BenchEmulator) => Promise<T>,
 ): Promise<T> {
   const emulator = await startBenchEmulator(layout);
@@ -56,166 +98,184 @@ async function withEmulator<T>(
   }
 }
 
-const fixed = (value: number, digits: number) => value.toFixed(digits);
+/** JSON as prettier writes it, so that `npm test`'s format check accepts the results files. */
+async function writeResults(results: Results): Promise<void> {
+  const options = (await resolveConfig(RESULTS_FILE)) ?? {};
+  await writeFile(
+    RESULTS_FILE,
+    await format(JSON.stringify(results), { ...options, filepath: RESULTS_FILE }),
+  );
+}
 
 async function main(): Promise<void> {
+  const loadStart = loadavg()[0]!;
   const imageFlags = imageNodeOptions();
-  progress(`certificates (${CERTIFICATES + PARSE_WARMUP}, generated once and kept in a temp file)`);
-  await benchCertificates(CERTIFICATES + PARSE_WARMUP);
+  const maxCertificates =
+    Math.max(...SCALING.map((s) => s.integrations), METRICS_INTEGRATIONS) * PER_INTEGRATION;
+  progress(`certificates (${maxCertificates}, generated once and kept in a temp file for 3 days)`);
+  await benchCertificates(maxCertificates);
 
-  const layout = { integrations: INTEGRATIONS, certificatesPerIntegration: PER_INTEGRATION };
-  const big = await withEmulator(layout, async (emulator) => {
-    progress(`scan: ${INTEGRATIONS} integrations x ${PER_INTEGRATION}, ${LATENCY_MS} ms latency`);
-    const scan = await scanBench(emulator, {
-      integrations: INTEGRATIONS,
-      certificates: CERTIFICATES,
-      latencyMs: LATENCY_MS,
-      concurrencies: CONCURRENCIES,
-      runs: SCAN_RUNS,
-    });
-    progress("metrics: render vs prom-client baseline");
-    const render = await renderBench(emulator, CERTIFICATES);
-    progress(`metrics: ${SCRAPE_WARMUPS} + 200 scrapes over HTTP while scans run`);
-    const scrape = await scrapeBench(emulator, {
-      scrapes: 200,
-      warmups: SCRAPE_WARMUPS,
-      pauseMs: 20,
-      latencyMs: LATENCY_MS,
-      concurrency: 4,
-      certificates: CERTIFICATES,
-    });
-    const memoryRun = { concurrency: 8, certificates: CERTIFICATES, scans: 200, marks: [20, 200] };
-    progress(`memory: 200 scans in a child process with the image's ${imageFlags.join(" ")}`);
-    const memory = await memoryBench(emulator, memoryRun, imageFlags);
-    progress("memory: the same with Node's default heap sizes");
-    const memoryDefaults = await memoryBench(emulator, memoryRun, []);
-    return { scan, render, scrape, memory, memoryDefaults };
-  });
+  progress(`node start-up: \`node -e 0\` and \`node dist/cli.js --version\`, ${START_RUNS} runs each`);
+  const startup = await measure("node start-up", async () =>
+    startupResults(
+      await medianWallMs(["-e", "0"], START_RUNS),
+      await medianWallMs([CLI, "--version"], START_RUNS),
+      START_RUNS,
+    ),
+  );
+  const bareMs = startup?.bare_node_ms ?? NaN;
 
-  progress("parse: 3 fresh processes");
-  const parse = await parseBench(
-    { integrations: INTEGRATIONS, certificatesPerIntegration: PER_INTEGRATION, warmup: PARSE_WARMUP },
-    3,
+  const series: CheckSeries[] = [];
+  let ready_small: Results["ready_small"] = null;
+  let daemon_first_scan: Results["daemon_first_scan"] = null;
+  let memory: Results["memory"] = null;
+  let memory_in_process: Results["memory_in_process"] = null;
+  let memory_in_process_default_heap: Results["memory_in_process_default_heap"] = null;
+
+  for (const { integrations, runs } of SCALING) {
+    await withEmulator({ integrations, certificatesPerIntegration: PER_INTEGRATION }, async (emulator) => {
+      await emulator.setLatency(LATENCY_MS);
+      progress(
+        `cold check: ${integrations} x ${PER_INTEGRATION} @ ${LATENCY_MS} ms, C=${CONCURRENCY}, ${runs} processes`,
+      );
+      const checks = await measure(`cold check ${integrations}`, () =>
+        checkSeries(emulator, {
+          integrations,
+          certificatesPerIntegration: PER_INTEGRATION,
+          concurrency: CONCURRENCY,
+          runs,
+        }),
+      );
+      if (checks) series.push(checks);
+      // Recorded as a failure where the series is summarized (the cold check's row, scaling).
+      if (checks?.problem) console.error(`[bench] FAILED cold check ${integrations}: ${checks.problem}`);
+
+      if (integrations === SMALL_INTEGRATIONS) {
+        progress(
+          `run to /readyz: ${integrations} x ${PER_INTEGRATION} @ ${LATENCY_MS} ms, ${READY_RUNS} daemons`,
+        );
+        ready_small = await measure("run to /readyz", async () =>
+          readyResults(
+            await readyBench(emulator, { integrations, concurrency: CONCURRENCY, runs: READY_RUNS }),
+            layout(integrations),
+            READY_RUNS,
+          ),
+        );
+      }
+
+      if (integrations === COLD_INTEGRATIONS) {
+        progress(
+          `daemon's first scan: run to /readyz, ${integrations} x ${PER_INTEGRATION} @ ${LATENCY_MS} ms, ${READY_RUNS} daemons`,
+        );
+        daemon_first_scan = await measure("daemon's first scan", async () =>
+          firstScanResults(
+            readyResults(
+              await readyBench(emulator, { integrations, concurrency: CONCURRENCY, runs: READY_RUNS }),
+              layout(integrations),
+              READY_RUNS,
+            ),
+            bareMs,
+          ),
+        );
+        // The extras need the seeded certificates exactly: before the real daemon rotates one.
+        const memoryRun = {
+          concurrency: CONCURRENCY,
+          certificates: integrations * PER_INTEGRATION,
+          scans: 200,
+          marks: MEMORY_MARKS,
+        };
+        progress(`memory (extra): in-process scanning core, 200 scans, ${imageFlags.join(" ")}`);
+        memory_in_process = await measure("memory: in-process", async () =>
+          inProcessMemoryResults(await memoryBench(emulator, memoryRun, imageFlags), imageFlags),
+        );
+        progress("memory (extra): the same with Node's default heap sizes");
+        memory_in_process_default_heap = await measure("memory: in-process, default heap", async () =>
+          inProcessMemoryResults(await memoryBench(emulator, memoryRun, []), []),
+        );
+        progress(
+          `memory: real \`run\` daemon, NODE_OPTIONS="${imageFlags.join(" ")}", ${Math.max(...MEMORY_MARKS)} scans, 0 ms latency`,
+        );
+        await emulator.setLatency(0);
+        memory = await measure("memory: real daemon", async () =>
+          daemonMemoryResults(
+            await daemonMemoryBench(emulator, {
+              integrations,
+              certificatesPerIntegration: PER_INTEGRATION,
+              concurrency: CONCURRENCY,
+              schedule: MEMORY_SCHEDULE,
+              scrapeEveryMs: 15_000,
+              marks: MEMORY_MARKS,
+              nodeOptions: imageFlags,
+              giveUpMs: 15 * 60_000,
+            }),
+            { nodeOptions: imageFlags, integrations, schedule: MEMORY_SCHEDULE },
+          ),
+        );
+      }
+    });
+  }
+
+  progress(
+    `metrics: ${METRICS_INTEGRATIONS} x ${PER_INTEGRATION}, expose_relative, 10 + 2 x 200 scrapes (gzip, identity) during scans`,
+  );
+  const metrics = await withEmulator(
+    { integrations: METRICS_INTEGRATIONS, certificatesPerIntegration: PER_INTEGRATION },
+    (emulator) =>
+      measure("metrics", async () =>
+        metricsResults(
+          await scrapeBench(emulator, {
+            scrapes: 200,
+            warmups: 10,
+            pauseMs: 20,
+            latencyMs: LATENCY_MS,
+            concurrency: 4,
+            certificates: METRICS_INTEGRATIONS * PER_INTEGRATION,
+          }),
+          METRICS_INTEGRATIONS,
+        ),
+      ),
   );
 
-  progress(`startup: node dist/cli.js run, ${STARTUP_INTEGRATIONS} integrations`);
-  const stale = await distIsStale();
-  const readyMs = await withEmulator(
-    { integrations: STARTUP_INTEGRATIONS, certificatesPerIntegration: PER_INTEGRATION },
-    (emulator) => startupBench(emulator, 5),
-  );
-
-  const [at20, at200] = big.memory.marks;
-  const [default20, default200] = big.memoryDefaults.marks;
-  if (!at20 || !at200 || !default20 || !default200) throw new Error("memory marks missing");
+  const cold = series.find((s) => s.integrations === COLD_INTEGRATIONS);
+  const cold_check = cold
+    ? await measure("cold check 1000", () => coldCheckResults(cold, layout(COLD_INTEGRATIONS), bareMs))
+    : null;
   const results: Results = {
-    machine: { cores: availableParallelism(), node: process.version, date: new Date().toISOString() },
-    scan: big.scan,
-    parse: parse.results,
-    metrics: {
-      render_ms: round(big.render.renderMs, 2),
-      baseline_ms: round(big.render.baselineMs, 2),
-      ratio: round(big.render.renderMs / big.render.baselineMs, 2),
-      p50_ms: round(big.scrape.p50Ms, 2),
-      p99_ms: round(big.scrape.p99Ms, 2),
+    machine: {
+      cores: availableParallelism(),
+      node: process.version,
+      date: new Date().toISOString(),
+      load_start: round(loadStart, 2),
+      load_end: round(loadavg()[0]!, 2),
+      duration_s: Math.round((performance.now() - started) / 1000),
     },
-    memory: {
-      rss_mb_scan20: round(at20.rssMb, 1),
-      rss_mb_scan200: round(at200.rssMb, 1),
-      growth_pct: round(((at200.rssMb - at20.rssMb) / at20.rssMb) * 100, 2),
-      peak_rss_mb: round(big.memory.peakRssMb, 1),
-      node_options: imageFlags.join(" "),
-    },
-    startup: { ready_ms: round(readyMs, 0) },
+    goals: GOALS,
+    startup,
+    cold_check,
+    event_loop: cold && cold_check ? eventLoopResults(cold) : null,
+    daemon_first_scan,
+    ready_small,
+    memory,
+    metrics,
+    scaling: await measure("scaling", () => scalingResults(series, layout(0))),
+    memory_in_process,
+    memory_in_process_default_heap,
+    failures,
   };
-  await writeFile(RESULTS_FILE, JSON.stringify(results, null, 2) + "\n");
+  await writeResults(results);
 
-  const expectedRequests = 1 + INTEGRATIONS;
-  const rows: Row[] = [
-    ...results.scan.map((row): Row => ({
-      measure: `scan, concurrency ${row.concurrency} (median of ${SCAN_RUNS}): requests; wall / ideal ms (bare client's floor)`,
-      value: `${row.requests}; ${fixed(row.wall_ms, 0)} / ${row.ideal_ms} = ${fixed(row.ratio, 3)} (${fixed(row.floor_ratio, 3)})`,
-      goal:
-        row.concurrency === GOAL_CONCURRENCY
-          ? `${expectedRequests}; <= ${GOALS.scanRatio}`
-          : `${expectedRequests}`,
-      met:
-        row.requests === expectedRequests &&
-        (row.concurrency !== GOAL_CONCURRENCY || row.ratio <= GOALS.scanRatio),
-    })),
-    {
-      measure: `parse ${CERTIFICATES} new PEMs: @peculiar/x509 / node:crypto ms`,
-      value: `${fixed(results.parse.peculiar_ms, 0)} / ${fixed(results.parse.native_ms, 0)} = ${fixed(results.parse.ratio, 2)}`,
-      goal: "",
-      met: null,
-    },
-    {
-      measure: "parse, repeated scan: share of first scan's time (parse calls)",
-      value: `${fixed(results.parse.cached_share * 100, 2)}% (${parse.repeatedScanCalls}; first: ${parse.firstScanParses})`,
-      goal: `< ${GOALS.cachedShare * 100}% (0)`,
-      met: results.parse.cached_share < GOALS.cachedShare && parse.repeatedScanCalls === 0,
-    },
-    {
-      measure: "parse, repeated: with parseCertificate's DER-hash cache alone",
-      value: `${fixed(parse.hashCacheShare * 100, 2)}%`,
-      goal: "",
-      met: null,
-    },
-    {
-      measure: `/metrics render, ${big.render.samples} samples: ours / prom-client ms`,
-      value: `${fixed(results.metrics.render_ms, 1)} / ${fixed(results.metrics.baseline_ms, 1)} = ${fixed(results.metrics.ratio, 2)}`,
-      goal: `<= ${GOALS.renderRatio}`,
-      met: results.metrics.ratio <= GOALS.renderRatio,
-    },
-    {
-      measure: `/metrics over HTTP during scans (${big.scrape.scrapes} scrapes, ${big.scrape.scansMeanwhile} scans): p50 / p99 ms`,
-      value: `${fixed(results.metrics.p50_ms, 1)} / ${fixed(results.metrics.p99_ms, 1)}`,
-      goal: `p99 < ${GOALS.p99Ms}`,
-      met: results.metrics.p99_ms < GOALS.p99Ms,
-    },
-    {
-      measure: `/metrics: first scrape of the fresh process (of ${SCRAPE_WARMUPS} warm-up scrapes, not counted above)`,
-      value: `${fixed(big.scrape.firstMs, 1)} ms`,
-      goal: "",
-      met: null,
-    },
-    {
-      measure: `memory after scan 20 / 200, image's ${results.memory.node_options}: RSS MB (heap MB)`,
-      value: `${fixed(at20.rssMb, 1)} (${fixed(at20.heapUsedMb, 1)}) / ${fixed(at200.rssMb, 1)} (${fixed(at200.heapUsedMb, 1)})`,
-      goal: `< ${GOALS.rssMb}`,
-      met: at200.rssMb < GOALS.rssMb && at20.rssMb < GOALS.rssMb,
-    },
-    {
-      measure: "memory: highest RSS during the 200 scans, garbage included",
-      value: `${fixed(big.memory.peakRssMb, 1)}`,
-      goal: "",
-      met: null,
-    },
-    {
-      measure: "memory with Node's default heap sizes (not in results.json): RSS MB (heap MB); peak",
-      value: `${fixed(default20.rssMb, 1)} (${fixed(default20.heapUsedMb, 1)}) / ${fixed(default200.rssMb, 1)} (${fixed(default200.heapUsedMb, 1)}); ${fixed(big.memoryDefaults.peakRssMb, 1)}`,
-      goal: "",
-      met: null,
-    },
-    {
-      measure: "memory: RSS growth scan 20 -> 200",
-      value: `${fixed(results.memory.growth_pct, 2)}%`,
-      goal: `< ${GOALS.growthPct}%`,
-      met: results.memory.growth_pct < GOALS.growthPct,
-    },
-    {
-      measure: `start-up to /readyz 200, ${STARTUP_INTEGRATIONS} integrations (median of 5)`,
-      value: `${fixed(results.startup.ready_ms, 0)} ms`,
-      goal: "",
-      met: null,
-    },
-  ];
-  console.log(markdownTable(rows));
+  console.log(markdownTable(reportRows(results)));
   console.log(
-    `\n${results.machine.cores} cores, Node ${results.machine.node}, ${results.machine.date}; results in bench/results.json`,
+    `\n${results.machine.cores} cores, Node ${results.machine.node}, ${results.machine.date}, ${results.machine.duration_s} s, load ${results.machine.load_start} -> ${results.machine.load_end}; results in bench/${RESULTS_NAME}`,
   );
-  if (stale)
-    console.log("warning: dist/ is older than src/; run `npm run build` first for a current start-up time");
+  if (await distIsStale())
+    console.log("warning: dist/ is older than src/; run `npm run build` first to measure today's code");
+  if (failures.length > 0) {
+    console.log(
+      `\n${failures.length} measure(s) FAILED:\n${failures.map((f) => `- ${f.step}: ${f.error}`).join("\n")}`,
+    );
+    process.exitCode = 1;
+  }
 }
 
 await main();

@@ -4,17 +4,17 @@
 // prints RSS, heap and event-loop delay; at the end, the growth of RSS from cycle 50 to the last.
 // Never part of `npm test`: it runs for many minutes, and its numbers belong to the machine.
 
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
-import { stringify } from "yaml";
-import { generateCertificate } from "../src/certs/generate.js";
 import { loadConfig } from "../src/config/load.js";
 import { startDaemon, type Daemon } from "../src/daemon.js";
 import { createLogger } from "../src/log.js";
+import { soonestExpiring } from "./certs.js";
+import { KEY_ENV, writeConfig, writeFileSource } from "./config-file.js";
 import { BENCH_API_KEY, startBenchEmulator, type BenchEmulator } from "./emulator.js";
 
 const CYCLES = Number(process.env.SOAK_CYCLES ?? 500);
@@ -22,7 +22,6 @@ const INTEGRATIONS = Number(process.env.SOAK_INTEGRATIONS ?? 1_000);
 const REPORT_EVERY = 10;
 const GROWTH_FROM = 50;
 const POLL_MS = 20;
-const DAY_MS = 86_400_000;
 const MB = 1024 * 1024;
 
 interface Mark {
@@ -35,39 +34,20 @@ interface Mark {
   readonly delayMaxMs: number;
 }
 
-/** A state_dir, a file source with a fresh certificate for integration "IdP 0", and the config file. */
+/** A state_dir, a file source with a fresh certificate for an integration that is due, and the config file. */
 async function writeWorld(dir: string, emulator: BenchEmulator): Promise<string> {
-  const certs = join(dir, "certs");
-  await mkdir(certs);
-  const now = Date.now();
-  const fresh = await generateCertificate({
-    commonName: "idp-0-next.soak.example",
-    notBefore: new Date(now - DAY_MS),
-    notAfter: new Date(now + 700 * DAY_MS),
+  const integration = `IdP ${soonestExpiring(INTEGRATIONS, 1)}`;
+  return writeConfig(join(dir, "config.yaml"), {
+    emulatorUrl: emulator.url,
+    stateDir: join(dir, "state"),
+    concurrency: 4,
+    schedule: "*/1 * * * * *",
+    rotation: { integration, path: await writeFileSource(dir, "idp-next.soak.example") },
   });
-  await writeFile(join(certs, "next.pem"), fresh.pem);
-  const file = join(dir, "config.yaml");
-  await writeFile(
-    file,
-    stringify({
-      accounts: [{ name: "soak", api_key_env: "SOAK_API_KEY", base_url: emulator.url }],
-      schedule: "*/1 * * * * *",
-      listen: "127.0.0.1:0",
-      state_dir: join(dir, "state"),
-      log_level: "info",
-      http: { timeout: "15s", max_concurrency: 4, max_retries: 5 },
-      rotation: {
-        enabled: true,
-        overlap: "0s",
-        integrations: [{ match: { name: "IdP 0" }, source: { type: "file", path: certs } }],
-      },
-    }),
-  );
-  return file;
 }
 
 async function startSoakDaemon(dir: string, configFile: string): Promise<Daemon> {
-  const loaded = loadConfig({ file: configFile, env: { SOAK_API_KEY: BENCH_API_KEY }, cwd: dir });
+  const loaded = loadConfig({ file: configFile, env: { [KEY_ENV]: BENCH_API_KEY }, cwd: dir });
   if (!loaded.ok) throw new Error(`soak config rejected:\n${loaded.problems.join("\n")}`);
   // Logged to a file as in production; the console is for the table.
   const logger = createLogger({
