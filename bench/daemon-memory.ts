@@ -6,6 +6,7 @@
 // highest RSS of the whole run. After the stop, the state_dir's journal and audit log show whether the
 // rule matched and the rotation happened.
 
+import type { ImageRuntime } from "./image-options.js";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,8 +29,8 @@ export interface DaemonMemoryOptions {
   readonly scrapeEveryMs: number;
   /** Scan numbers at which VmRSS is read; the last one ends the run. */
   readonly marks: readonly number[];
-  /** The image's NODE_OPTIONS, passed as NODE_OPTIONS. */
-  readonly nodeOptions: readonly string[];
+  /** How the image starts the daemon: its environment and node flags. */
+  readonly image: ImageRuntime;
   readonly giveUpMs: number;
 }
 
@@ -108,10 +109,11 @@ export async function daemonMemoryBench(
     rotation: { integration, path: await writeFileSource(dir, "bench-next.example") },
   });
   const last = Math.max(...options.marks);
-  const daemon = new RunDaemon(configFile, {
-    [KEY_ENV]: emulator.apiKey,
-    NODE_OPTIONS: options.nodeOptions.join(" "),
-  });
+  const daemon = new RunDaemon(
+    configFile,
+    { [KEY_ENV]: emulator.apiKey, ...options.image.env },
+    options.image.nodeArgs,
+  );
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   try {

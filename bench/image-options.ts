@@ -1,14 +1,39 @@
-// The V8 flags the container image starts the daemon with: the runtime stage's NODE_OPTIONS, read from
-// the Dockerfile itself, so that the bench measures the memory of what ships.
+// How the container image starts the daemon, read from the Dockerfile itself so that the bench measures
+// what ships: the runtime stage's NODE_OPTIONS (V8's heap flags), its other runtime environment (glibc's
+// malloc settings) and the node flags of its ENTRYPOINT.
 
 import { readFileSync } from "node:fs";
-import { parseDockerfile, runtimeEnv } from "../test/deploy/dockerfile.js";
+import { execForm, parseDockerfile, runtimeEnv } from "../test/deploy/dockerfile.js";
 
 const DOCKERFILE = new URL("../../Dockerfile", import.meta.url);
 
-export function imageNodeOptions(): string[] {
-  const env = runtimeEnv(parseDockerfile(readFileSync(DOCKERFILE, "utf8")));
+export interface ImageRuntime {
+  /** NODE_OPTIONS, split. */
+  readonly nodeOptions: readonly string[];
+  /** NODE_OPTIONS and the MALLOC_* settings, as the daemon's environment gets them. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The ENTRYPOINT's flags between `node` and the script. */
+  readonly nodeArgs: readonly string[];
+}
+
+export function imageRuntime(): ImageRuntime {
+  const instructions = parseDockerfile(readFileSync(DOCKERFILE, "utf8"));
+  const env = runtimeEnv(instructions);
   const options = env.get("NODE_OPTIONS");
   if (!options) throw new Error("the Dockerfile's runtime stage sets no NODE_OPTIONS");
-  return options.split(/\s+/);
+  const entrypoint = instructions.filter((instruction) => instruction.keyword === "ENTRYPOINT").at(-1);
+  if (!entrypoint) throw new Error("the Dockerfile has no ENTRYPOINT");
+  return {
+    nodeOptions: options.split(/\s+/),
+    env: Object.fromEntries([...env].filter(([name]) => /^(NODE_OPTIONS|MALLOC_)/.test(name))),
+    nodeArgs: execForm(entrypoint.args).slice(1, -1),
+  };
+}
+
+/** One line for reports: `NODE_OPTIONS=... MALLOC_ARENA_MAX=2 ... node --optimize-for-size`. */
+export function imageSettings(image: ImageRuntime): string {
+  const env = Object.entries(image.env).map(
+    ([name, value]) => `${name}=${value.includes(" ") ? JSON.stringify(value) : value}`,
+  );
+  return [...env, "node", ...image.nodeArgs].join(" ");
 }

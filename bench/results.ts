@@ -98,7 +98,8 @@ export interface FirstScanResults extends ReadyResults {
 }
 
 export interface DaemonMemoryResults {
-  readonly node_options: string;
+  /** The image's environment and node flags the daemon ran with. */
+  readonly image_settings: string;
   readonly integrations: number;
   readonly schedule: string;
   readonly scans: number;

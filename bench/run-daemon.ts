@@ -32,9 +32,9 @@ export class RunDaemon {
   private readonly scanListeners: ((scan: ScanLine, count: number) => void)[] = [];
   private scanCount = 0;
 
-  constructor(configFile: string, env: Readonly<Record<string, string>>) {
+  constructor(configFile: string, env: Readonly<Record<string, string>>, nodeArgs: readonly string[] = []) {
     this.startedAt = performance.now();
-    this.child = spawn(process.execPath, [CLI, "run", "--config", configFile], {
+    this.child = spawn(process.execPath, [...nodeArgs, CLI, "run", "--config", configFile], {
       env: childEnv(env),
       stdio: ["ignore", "pipe", "inherit"],
     });

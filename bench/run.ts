@@ -15,7 +15,7 @@ import { benchCertificates } from "./certs.js";
 import { checkSeries, type CheckSeries } from "./check-process.js";
 import { daemonMemoryBench } from "./daemon-memory.js";
 import { startBenchEmulator, type BenchEmulator, type EmulatorLayout } from "./emulator.js";
-import { imageNodeOptions } from "./image-options.js";
+import { imageRuntime, imageSettings } from "./image-options.js";
 import { memoryBench } from "./memory.js";
 import { CLI, medianWallMs } from "./node-process.js";
 import { reportRows } from "./report.js";
@@ -109,7 +109,8 @@ async function writeResults(results: Results): Promise<void> {
 
 async function main(): Promise<void> {
   const loadStart = loadavg()[0]!;
-  const imageFlags = imageNodeOptions();
+  const image = imageRuntime();
+  const imageFlags = image.nodeOptions;
   const maxCertificates =
     Math.max(...SCALING.map((s) => s.integrations), METRICS_INTEGRATIONS) * PER_INTEGRATION;
   progress(`certificates (${maxCertificates}, generated once and kept in a temp file for 3 days)`);
@@ -193,7 +194,7 @@ async function main(): Promise<void> {
           inProcessMemoryResults(await memoryBench(emulator, memoryRun, []), []),
         );
         progress(
-          `memory: real \`run\` daemon, NODE_OPTIONS="${imageFlags.join(" ")}", ${Math.max(...MEMORY_MARKS)} scans, 0 ms latency`,
+          `memory: real \`run\` daemon as the image starts it (${imageSettings(image)}), ${Math.max(...MEMORY_MARKS)} scans, 0 ms latency`,
         );
         await emulator.setLatency(0);
         memory = await measure("memory: real daemon", async () =>
@@ -205,10 +206,10 @@ async function main(): Promise<void> {
               schedule: MEMORY_SCHEDULE,
               scrapeEveryMs: 15_000,
               marks: MEMORY_MARKS,
-              nodeOptions: imageFlags,
+              image,
               giveUpMs: 15 * 60_000,
             }),
-            { nodeOptions: imageFlags, integrations, schedule: MEMORY_SCHEDULE },
+            { settings: imageSettings(image), integrations, schedule: MEMORY_SCHEDULE },
           ),
         );
       }

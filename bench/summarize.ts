@@ -110,13 +110,13 @@ export function firstScanResults(ready: ReadyResults, bareMs: number): FirstScan
 
 export function daemonMemoryResults(
   memory: DaemonMemory,
-  options: { nodeOptions: readonly string[]; integrations: number; schedule: string },
+  options: { settings: string; integrations: number; schedule: string },
 ): DaemonMemoryResults {
   const [at20, at200] = memory.marks;
   if (!at20 || !at200) throw new Error("memory marks missing");
   const growth = growthPct(at20.rssMb, at200.rssMb);
   return {
-    node_options: options.nodeOptions.join(" "),
+    image_settings: options.settings,
     integrations: options.integrations,
     schedule: options.schedule,
     scans: memory.scans,

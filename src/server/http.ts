@@ -6,9 +6,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { constants as zlib, createGzip } from "node:zlib";
 import type { RotationConfig, WebConfig } from "../config/types.js";
 import type { Journal } from "../core/journal.js";
 import { inventoryReport } from "../core/report.js";
@@ -19,6 +16,7 @@ import type { Monitor } from "../scan/monitor.js";
 /** What the server reads of the monitor: the daemon hands a view that follows a configuration reload. */
 export type MonitorView = Pick<Monitor, "ready" | "scanning" | "evaluation" | "scanStats" | "failures">;
 import { Authenticator, WWW_AUTHENTICATE } from "./auth.js";
+import { GzipExposition } from "./gzip-exposition.js";
 import { renderStatusPage, type HistoryEntry } from "./status-page.js";
 
 /**
@@ -111,8 +109,13 @@ async function sendChunks(
   const bytes = chunks.reduce((sum, chunk) => sum + Buffer.byteLength(chunk), 0);
   writeHead(response, status, contentType, bytes);
   if (response.req.method === "HEAD") return void response.end();
-  for (const chunk of chunks) {
-    if (!response.write(chunk)) await drained(response);
+  await writeAll(response, chunks);
+}
+
+/** Writes each part in turn, waiting while the socket's buffer is full; stops if the client went away. */
+async function writeAll(response: ServerResponse, parts: readonly (string | Buffer)[]): Promise<void> {
+  for (const part of parts) {
+    if (!response.write(part)) await drained(response);
     if (response.destroyed) return;
   }
   response.end();
@@ -132,30 +135,22 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
   });
 }
 
-/**
- * The chunks gzipped on the way out, with the socket's backpressure (pipeline): no length is known
- * ahead, so the answer is chunked. A fast level: the text is so repetitive that it still shrinks more
- * than tenfold, and the scrape must not hold the event loop.
- */
+/** The exposition gzipped (gzip-exposition.ts), with its length. */
 async function sendGzipped(
   response: ServerResponse,
   status: number,
   contentType: string,
-  chunks: readonly string[],
+  parts: readonly Buffer[],
 ) {
   response.writeHead(status, {
     "content-type": contentType,
     "content-encoding": "gzip",
+    "content-length": parts.reduce((sum, part) => sum + part.length, 0),
     vary: "Accept-Encoding",
     "cache-control": "no-store",
   });
   if (response.req.method === "HEAD") return void response.end();
-  try {
-    await pipeline(Readable.from(chunks), createGzip({ level: zlib.Z_BEST_SPEED }), response);
-  } catch (error) {
-    // A client that went away mid-answer is no failure of the server.
-    if (!response.destroyed) throw error;
-  }
+  await writeAll(response, parts);
 }
 
 /** Resolves when the response can take more data or will never take any (the connection closed). */
@@ -178,11 +173,12 @@ const text = (response: ServerResponse, status: number, body: string) =>
 
 function routes(options: HttpServerOptions): Record<string, Handler> {
   const { metrics, monitor } = options;
+  const gzipped = new GzipExposition();
   return {
     "/metrics": async (request, response) => {
       const chunks = await metrics.renderChunks();
       if (acceptsGzip(request.headers["accept-encoding"]))
-        await sendGzipped(response, 200, metrics.contentType, chunks);
+        await sendGzipped(response, 200, metrics.contentType, await gzipped.parts(chunks));
       else await sendChunks(response, 200, metrics.contentType, chunks);
     },
     "/healthz": (_request, response) => {

@@ -28,6 +28,8 @@ const stages = Math.max(...dockerfile.map((instruction) => instruction.stage)) +
 const runtime = dockerfile.filter((instruction) => instruction.stage === stages - 1);
 const build = dockerfile.filter((instruction) => instruction.stage === 0);
 const imageEnv = runtimeEnv(dockerfile);
+/** The node flags of the image's ENTRYPOINT, between `node` and the script. */
+const entrypointFlags = (): string[] => execForm(only(runtime, "ENTRYPOINT").args).slice(1, -1);
 
 function only(instructions: readonly Instruction[], keyword: string): Instruction {
   const found = instructions.filter((instruction) => instruction.keyword === keyword);
@@ -84,7 +86,13 @@ describe("Dockerfile", () => {
     expect(only(runtime, "VOLUME").args).toBe(imageEnv.get("STATE_DIR"));
     expect(only(runtime, "EXPOSE").args).toBe("9469");
     expect(only(runtime, "STOPSIGNAL").args).toBe("SIGTERM");
-    expect(execForm(only(runtime, "ENTRYPOINT").args)).toEqual(["node", "/app/dist/cli.js"]);
+    expect(execForm(only(runtime, "ENTRYPOINT").args)).toEqual([
+      "node",
+      "--optimize-for-size",
+      "/app/dist/cli.js",
+    ]);
+    // glibc's per-thread arenas and dynamic trim threshold hold freed memory: bounded in the image.
+    expect(imageEnv.get("MALLOC_ARENA_MAX")).toBe("2");
     expect(execForm(only(runtime, "CMD").args)).toEqual([
       "run",
       "--config",
@@ -199,11 +207,12 @@ describe("the runtime stage, reproduced", () => {
     }
   };
 
-  // With the image's own NODE_OPTIONS, so that flags Node refuses fail here, not in production.
+  // With the image's own environment and node flags, so that flags Node refuses fail here, not in
+  // production.
   const cliEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+    ...Object.fromEntries([...imageEnv].filter(([name]) => /^(NODE_OPTIONS|MALLOC_)/.test(name))),
     PATH: process.env.PATH,
     NODE_ENV: "production",
-    NODE_OPTIONS: imageEnv.get("NODE_OPTIONS"),
     SENDGRID_API_BASE_URL: emulator.url,
     SENDGRID_API_KEY: TEST_API_KEY,
     STATE_DIR: join(dir, "state"),
@@ -225,10 +234,14 @@ describe("the runtime stage, reproduced", () => {
   });
 
   it("prints its version", async () => {
-    const result = await runProcess(process.execPath, [join(app, "dist", "cli.js"), "--version"], {
-      cwd: app,
-      env: cliEnv(),
-    });
+    const result = await runProcess(
+      process.execPath,
+      [...entrypointFlags(), join(app, "dist", "cli.js"), "--version"],
+      {
+        cwd: app,
+        env: cliEnv(),
+      },
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe(`${pkg.version}\n`);
   });
@@ -239,10 +252,14 @@ describe("the runtime stage, reproduced", () => {
       timeout: 300_000,
     },
     async () => {
-      const result = await runProcess(process.execPath, [join(app, "dist", "cli.js"), "check", "--json"], {
-        cwd: app,
-        env: cliEnv(),
-      });
+      const result = await runProcess(
+        process.execPath,
+        [...entrypointFlags(), join(app, "dist", "cli.js"), "check", "--json"],
+        {
+          cwd: app,
+          env: cliEnv(),
+        },
+      );
       expect(result.code, result.stderr).toBe(2);
       const report = JSON.parse(result.stdout) as {
         status: string;
@@ -262,7 +279,11 @@ describe("the runtime stage, reproduced", () => {
     async () => {
       const listen = `127.0.0.1:${await freePort()}`;
       const env = cliEnv({ LISTEN: listen });
-      const daemon = startProcess(process.execPath, [join(app, "dist", "cli.js"), "run"], { cwd: app, env });
+      const daemon = startProcess(
+        process.execPath,
+        [...entrypointFlags(), join(app, "dist", "cli.js"), "run"],
+        { cwd: app, env },
+      );
       try {
         await waitFor("the HEALTHCHECK command to pass", async () => (await runHealthcheck(env)).code === 0, {
           timeoutMs: 120_000,
