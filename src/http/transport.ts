@@ -21,6 +21,7 @@ import {
   type HttpMethod,
 } from "./retry-policy.js";
 import { Semaphore } from "./semaphore.js";
+import { safeParseInTurns } from "./parse-in-turns.js";
 import { describeIssues } from "./zod-issues.js";
 
 export type { HttpMethod } from "./retry-policy.js";
@@ -268,7 +269,7 @@ export class JsonTransport<E extends ApiError, B> {
         await this.untilRateLimitResets(call, attempt);
         return this.attempt(call, path, body, attempt, authorizeFresh);
       });
-      if (result.ok) return this.validate(call, spec.schema, result, attempt);
+      if (result.ok) return await this.validate(call, spec.schema, result, attempt);
 
       const failure = result.failure;
       if (failure.credentialExpired && !refreshed) {
@@ -480,12 +481,12 @@ export class JsonTransport<E extends ApiError, B> {
     };
   }
 
-  private validate<T>(
+  private async validate<T>(
     call: CallContext,
     schema: z.ZodType<T>,
     result: { status: number; text: string },
     attempt: number,
-  ): T {
+  ): Promise<T> {
     const invalid = (detail: string) =>
       this.newError(call, attempt, {
         kind: "invalid_response",
@@ -500,7 +501,7 @@ export class JsonTransport<E extends ApiError, B> {
     } catch {
       throw invalid("body is not JSON");
     }
-    const parsed = schema.safeParse(json);
+    const parsed = await safeParseInTurns(schema, json);
     if (!parsed.success) throw invalid(redactWith(call)(describeIssues(parsed.error)));
     return parsed.data;
   }
