@@ -24,6 +24,8 @@ let scans = 0;
 async function loop(certificates: number): Promise<void> {
   while (!stopping && core) {
     await fullScan(core, certificates);
+    // As the daemon does after each scan (src/daemon.ts).
+    server?.prepareMetrics();
     scans++;
   }
 }

@@ -224,6 +224,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       try {
         const overlapsCycle = cycle !== null;
         const result = await monitor.scan();
+        if (result) server.prepareMetrics();
         if (monitor.ready) previousMonitor = null;
         if (!result || !config.rotation.enabled || stopped || rotation.lockLost) return;
         if (overlapsCycle || cycle !== null) {

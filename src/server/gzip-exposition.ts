@@ -7,10 +7,12 @@
 // block refers back only to data of its own stream, and none of ours reaches before its segment); one
 // final empty block and the gzip trailer (RFC 1952: CRC-32 and length of the whole) make it one ordinary
 // gzip member, which every client reads (a series of members is valid gzip, but curl stops at the first).
-// Deflating runs on libuv's thread pool; only the CRC-32 (zlib's, about 3 ms for 9 MB) runs here.
+// Deflating runs on libuv's thread pool; a kept family's CRC-32 and length are kept with it and
+// combined (crc32-combine.ts), so a scrape passes over none of the kept text on the event loop.
 
 import { promisify } from "node:util";
 import { constants, crc32, deflateRaw } from "node:zlib";
+import { crc32Combine } from "./crc32-combine.js";
 
 const deflate = promisify(deflateRaw);
 
@@ -25,27 +27,34 @@ const HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
 // A final block with fixed codes holding only its end code: BFINAL 1, BTYPE 01, then seven 0 bits.
 const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
-function segment(text: string, level: number): Promise<Buffer> {
-  return deflate(text, { level, finishFlush: constants.Z_SYNC_FLUSH });
+/** A piece of the exposition deflated on its own, with the CRC-32 and byte length of its text. */
+interface Segment {
+  readonly deflated: Promise<Buffer>;
+  readonly crc: number;
+  readonly bytes: number;
+}
+
+function segment(text: string, level: number): Segment {
+  return {
+    deflated: deflate(text, { level, finishFlush: constants.Z_SYNC_FLUSH }),
+    crc: crc32(text),
+    bytes: Buffer.byteLength(text),
+  };
 }
 
 export class GzipExposition {
-  private kept = new Map<string, Promise<Buffer>>();
+  private kept = new Map<string, Segment>();
 
   /** The parts of one gzip member whose content is the chunks joined; written in order, nothing else. */
   async parts(chunks: readonly string[]): Promise<Buffer[]> {
-    const next = new Map<string, Promise<Buffer>>();
-    const segments: Promise<Buffer>[] = [];
+    const next = new Map<string, Segment>();
+    const segments: Segment[] = [];
     let small: string[] = [];
     const flushSmall = () => {
       if (small.length > 0) segments.push(segment(small.join(""), FRESH_LEVEL));
       small = [];
     };
-    let crc = 0;
-    let bytes = 0;
     for (const chunk of chunks) {
-      crc = crc32(chunk, crc);
-      bytes += Buffer.byteLength(chunk);
       if (chunk.length < KEEP_FROM_CHARS) {
         small.push(chunk);
         continue;
@@ -58,11 +67,17 @@ export class GzipExposition {
     flushSmall();
     // Only what this answer used stays: a family whose text changed goes with its old segment.
     this.kept = next;
+    let crc = 0;
+    let bytes = 0;
+    for (const piece of segments) {
+      crc = crc32Combine(crc, piece.crc, piece.bytes);
+      bytes += piece.bytes;
+    }
     const trailer = Buffer.alloc(8);
-    trailer.writeUInt32LE(crc >>> 0, 0);
+    trailer.writeUInt32LE(crc, 0);
     trailer.writeUInt32LE(bytes % 2 ** 32, 4);
     try {
-      return [HEADER, ...(await Promise.all(segments)), FINAL_BLOCK, trailer];
+      return [HEADER, ...(await Promise.all(segments.map((piece) => piece.deflated))), FINAL_BLOCK, trailer];
     } catch (error) {
       this.kept = new Map();
       throw error;

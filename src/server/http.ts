@@ -77,6 +77,11 @@ export interface RunningServer {
   /** http:// or https://, no trailing slash. */
   readonly url: string;
   readonly server: Server | HttpsServer;
+  /**
+   * Deflates what a scan changed in /metrics now, in the background, rather than in the next gzip
+   * scrape. Never rejects; a failure here is met again, and answered, by that scrape.
+   */
+  prepareMetrics(): void;
   close(): Promise<void>;
 }
 
@@ -171,9 +176,8 @@ const json = (response: ServerResponse, status: number, value: unknown) =>
 const text = (response: ServerResponse, status: number, body: string) =>
   send(response, status, "text/plain; charset=utf-8", body + "\n");
 
-function routes(options: HttpServerOptions): Record<string, Handler> {
+function routes(options: HttpServerOptions, gzipped: GzipExposition): Record<string, Handler> {
   const { metrics, monitor } = options;
-  const gzipped = new GzipExposition();
   return {
     "/metrics": async (request, response) => {
       const chunks = await metrics.renderChunks();
@@ -227,7 +231,8 @@ function reachable(host: string): string {
  * certificate and key cannot be used.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
-  const table = routes(options);
+  const gzipped = new GzipExposition();
+  const table = routes(options, gzipped);
   const { logger } = options;
   const timeouts = { ...DEFAULT_SERVER_TIMEOUTS, ...options.timeouts };
   const authenticator = options.web ? Authenticator.from(options.web, logger) : null;
@@ -293,6 +298,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   return {
     url: `${credentials === null ? "http" : "https"}://${reachable(host)}:${address.port}`,
     server,
+    prepareMetrics: () => {
+      void options.metrics
+        .renderChunks()
+        .then((chunks) => gzipped.parts(chunks))
+        .catch(() => undefined);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
