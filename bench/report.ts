@@ -115,7 +115,7 @@ export function reportRows(results: Results): Row[] {
         ),
   );
 
-  const memoryMeasure = "Memory: real `run` daemon, 1,000 x 3, image's NODE_OPTIONS";
+  const memoryMeasure = "Memory: real `run` daemon, 1,000 x 3, started as the image starts it";
   if (memory) {
     const rotation = memory.rotation;
     rows.push(
