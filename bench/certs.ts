@@ -6,8 +6,8 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateCertificate } from "../src/certs/generate.js";
+import { DAY_MS } from "../src/core/durations.js";
 
-const DAY_MS = 86_400_000;
 const MAX_AGE_MS = 3 * DAY_MS;
 export const CERTIFICATE_FILE = join(tmpdir(), "sendgrid-sso-certs-bench", "certificates-v1.json");
 

@@ -8,12 +8,12 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { generateCertificate } from "../src/certs/generate.js";
 import { ROTATE_BEFORE_DAYS } from "./certs.js";
+import { DAY_MS } from "../src/core/durations.js";
 
 /** The environment variable the configuration reads the emulator's API key from. */
 export const KEY_ENV = "BENCH_SENDGRID_API_KEY";
 /** Once a year: only the scan the daemon runs at start-up happens. */
 export const ONCE_A_YEAR = "0 0 1 1 *";
-const DAY_MS = 86_400_000;
 
 export interface BenchConfig {
   readonly emulatorUrl: string;

@@ -7,9 +7,9 @@ import { Metrics } from "../src/metrics/registry.js";
 import { Monitor } from "../src/scan/monitor.js";
 import { SendGridClient } from "../src/sendgrid/client.js";
 import { SsoApi } from "../src/sendgrid/sso.js";
+import { DAY_MS } from "../src/core/durations.js";
 
 export const BENCH_ACCOUNT = "bench";
-const DAY_MS = 86_400_000;
 
 export interface BenchMonitorOptions {
   readonly baseUrl: string;

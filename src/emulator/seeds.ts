@@ -8,8 +8,7 @@ import { generateCertificate } from "../certs/generate.js";
 import { parseCertificate } from "../certs/parse.js";
 import { InvalidSeedError, type SeedProblem } from "./seed-error.js";
 import type { EmulatorState, NewIntegration } from "./state.js";
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from "../core/durations.js";
 
 const certificateSeed = z
   .object({
