@@ -13,7 +13,16 @@ export type RotationKind = "replace" | "mirror";
  * uploaded: SendGrid has it; verified: read back and compared; retired: every certificate it replaced
  * is disabled or gone; abandoned: failed for good (reason in `note`); rolled_back: undone by `rollback`.
  */
-export type RotationPhase = "uploading" | "uploaded" | "verified" | "retired" | "abandoned" | "rolled_back";
+/** Every phase a rotation can be in: the journal file's schema and the tests enumerate these. */
+export const ROTATION_PHASES = [
+  "uploading",
+  "uploaded",
+  "verified",
+  "retired",
+  "abandoned",
+  "rolled_back",
+] as const;
+export type RotationPhase = (typeof ROTATION_PHASES)[number];
 
 export interface CertificateRef {
   readonly certificateId: string;
@@ -74,15 +83,18 @@ export interface BackoffRecord {
  * not yet read back; confirmed: read back, the IdP signs with the new key; retired: SendGrid no longer
  * trusts the previous key; abandoned: failed for good (`note`); rolled_back: undone by `rollback`.
  */
-export type RolloverPhase =
-  | "generating"
-  | "generated"
-  | "activating"
-  | "activated"
-  | "confirmed"
-  | "retired"
-  | "abandoned"
-  | "rolled_back";
+/** Every phase an IdP key rollover can be in. */
+export const ROLLOVER_PHASES = [
+  "generating",
+  "generated",
+  "activating",
+  "activated",
+  "confirmed",
+  "retired",
+  "abandoned",
+  "rolled_back",
+] as const;
+export type RolloverPhase = (typeof ROLLOVER_PHASES)[number];
 
 export interface RolloverRecord {
   readonly id: string;

@@ -3,7 +3,7 @@
 
 import { join } from "node:path";
 import { z } from "zod";
-import { EMPTY_JOURNAL, type Journal } from "../core/journal.js";
+import { EMPTY_JOURNAL, ROLLOVER_PHASES, ROTATION_PHASES, type Journal } from "../core/journal.js";
 import { JsonStore, type StoreOptions } from "./store.js";
 
 export const JOURNAL_VERSION = 1;
@@ -25,7 +25,7 @@ const journalSchema = z.object({
       pem: z.string(),
       notAfter: date,
       replaces: z.array(z.object(ref)),
-      phase: z.enum(["uploading", "uploaded", "verified", "retired", "abandoned", "rolled_back"]),
+      phase: z.enum(ROTATION_PHASES),
       certificateId: z.string().nullable(),
       startedAt: date,
       attemptedAt: nullableDate.optional(),
@@ -42,16 +42,7 @@ const journalSchema = z.object({
         id: z.string(),
         ...where,
         source: z.enum(["okta", "entra"]),
-        phase: z.enum([
-          "generating",
-          "generated",
-          "activating",
-          "activated",
-          "confirmed",
-          "retired",
-          "abandoned",
-          "rolled_back",
-        ]),
+        phase: z.enum(ROLLOVER_PHASES),
         intent: z
           .object({
             requestedAt: date,

@@ -20,6 +20,7 @@ import {
   withRollover,
   withRotation,
   withSuccess,
+  ROLLOVER_PHASES,
   type Journal,
   type RolloverPhase,
   type RolloverRecord,
@@ -163,16 +164,7 @@ const keySpec: fc.Arbitrary<KeySpec> = fc.record({
 });
 
 const rolloverSpec: fc.Arbitrary<RolloverSpec> = fc.record({
-  phase: fc.constantFrom<RolloverPhase>(
-    "generating",
-    "generated",
-    "activating",
-    "activated",
-    "confirmed",
-    "retired",
-    "abandoned",
-    "rolled_back",
-  ),
+  phase: fc.constantFrom(...ROLLOVER_PHASES),
   key: fc.integer({ min: -1, max: 4 }),
   previous: fc.nat(4),
   requestedAgoH: fc.integer({ min: 0, max: 48 }),

@@ -16,6 +16,7 @@ import {
   withSuccess,
   type BackoffRecord,
   type DisabledRecord,
+  ROTATION_PHASES,
   type Journal,
   type RotationPhase,
   type RotationRecord,
@@ -210,14 +211,7 @@ const worldSpec: fc.Arbitrary<WorldSpec> = fc.record({
   rotations: fc.array(
     fc.record({
       ...where,
-      phase: fc.constantFrom<RotationPhase>(
-        "uploading",
-        "uploaded",
-        "verified",
-        "retired",
-        "abandoned",
-        "rolled_back",
-      ),
+      phase: fc.constantFrom(...ROTATION_PHASES),
       kind: fc.constantFrom("replace" as const, "mirror" as const),
       fingerprintFrom: fc.constantFrom("present" as const, "pool" as const),
       index: fc.nat(POOL_SIZE - 1),

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
-import { EMPTY_JOURNAL, type RolloverRecord } from "../../src/core/journal.js";
+import { EMPTY_JOURNAL, ROLLOVER_PHASES, type RolloverRecord } from "../../src/core/journal.js";
 import { JOURNAL_FILE, journalStore } from "../../src/rotation/journal-file.js";
 
 let dir = "";
@@ -48,19 +48,9 @@ test("rollovers in every phase, with an IdP step in progress, survive a save and
     retiredAt: null,
     note: null,
   };
-  const phases = [
-    "generating",
-    "generated",
-    "activating",
-    "activated",
-    "confirmed",
-    "retired",
-    "abandoned",
-    "rolled_back",
-  ] as const;
   const journal = {
     ...EMPTY_JOURNAL,
-    rollovers: phases.map((phase, i) => ({
+    rollovers: ROLLOVER_PHASES.map((phase, i) => ({
       ...base,
       id: `${base.id}#${i}`,
       source: i % 2 === 0 ? ("okta" as const) : ("entra" as const),
