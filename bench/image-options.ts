@@ -1,9 +1,9 @@
 // How the container image starts the daemon, read from the Dockerfile itself so that the bench measures
-// what ships: the runtime stage's NODE_OPTIONS (V8's heap flags), its other runtime environment (glibc's
+// what ships: the runtime stage's NODE_OPTIONS (V8's heap flags), its other process settings (glibc's
 // malloc settings) and the node flags of its ENTRYPOINT.
 
 import { readFileSync } from "node:fs";
-import { execForm, parseDockerfile, runtimeEnv } from "../test/deploy/dockerfile.js";
+import { nodeProcess, parseDockerfile } from "../test/deploy/dockerfile.js";
 
 const DOCKERFILE = new URL("../../Dockerfile", import.meta.url);
 
@@ -17,17 +17,10 @@ export interface ImageRuntime {
 }
 
 export function imageRuntime(): ImageRuntime {
-  const instructions = parseDockerfile(readFileSync(DOCKERFILE, "utf8"));
-  const env = runtimeEnv(instructions);
-  const options = env.get("NODE_OPTIONS");
+  const { env, nodeArgs } = nodeProcess(parseDockerfile(readFileSync(DOCKERFILE, "utf8")));
+  const options = env.NODE_OPTIONS;
   if (!options) throw new Error("the Dockerfile's runtime stage sets no NODE_OPTIONS");
-  const entrypoint = instructions.filter((instruction) => instruction.keyword === "ENTRYPOINT").at(-1);
-  if (!entrypoint) throw new Error("the Dockerfile has no ENTRYPOINT");
-  return {
-    nodeOptions: options.split(/\s+/),
-    env: Object.fromEntries([...env].filter(([name]) => /^(NODE_OPTIONS|MALLOC_)/.test(name))),
-    nodeArgs: execForm(entrypoint.args).slice(1, -1),
-  };
+  return { nodeOptions: options.split(/\s+/), env, nodeArgs };
 }
 
 /** One line for reports: `NODE_OPTIONS=... MALLOC_ARENA_MAX=2 ... node --optimize-for-size`. */

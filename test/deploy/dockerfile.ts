@@ -55,3 +55,22 @@ export function runtimeEnv(instructions: readonly Instruction[]): Map<string, st
       .join("\n"),
   );
 }
+
+/**
+ * How the image starts node, for running the CLI outside it as it runs inside: the runtime environment
+ * that shapes the process (NODE_OPTIONS, glibc's MALLOC_* settings) and the ENTRYPOINT's node flags,
+ * those between `node` and the script.
+ */
+export function nodeProcess(instructions: readonly Instruction[]): {
+  env: Record<string, string>;
+  nodeArgs: string[];
+} {
+  const entrypoint = instructions.filter((instruction) => instruction.keyword === "ENTRYPOINT").at(-1);
+  if (!entrypoint) throw new Error("the Dockerfile has no ENTRYPOINT");
+  return {
+    env: Object.fromEntries(
+      [...runtimeEnv(instructions)].filter(([name]) => /^(NODE_OPTIONS|MALLOC_)/.test(name)),
+    ),
+    nodeArgs: execForm(entrypoint.args).slice(1, -1),
+  };
+}

@@ -13,7 +13,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Emulator } from "../../src/emulator/server.js";
 import { freePort, runProcess, startProcess, waitFor, type Finished } from "../helpers/processes.js";
 import { TEST_API_KEY, startTestEmulator } from "../helpers/start-emulator.js";
-import { execForm, keyValues, parseDockerfile, runtimeEnv, type Instruction } from "./dockerfile.js";
+import {
+  execForm,
+  keyValues,
+  nodeProcess,
+  parseDockerfile,
+  runtimeEnv,
+  type Instruction,
+} from "./dockerfile.js";
 import { npmEnv, projectFile, readProjectText } from "./files.js";
 
 const pkg = JSON.parse(readProjectText("package.json")) as {
@@ -28,8 +35,7 @@ const stages = Math.max(...dockerfile.map((instruction) => instruction.stage)) +
 const runtime = dockerfile.filter((instruction) => instruction.stage === stages - 1);
 const build = dockerfile.filter((instruction) => instruction.stage === 0);
 const imageEnv = runtimeEnv(dockerfile);
-/** The node flags of the image's ENTRYPOINT, between `node` and the script. */
-const entrypointFlags = (): string[] => execForm(only(runtime, "ENTRYPOINT").args).slice(1, -1);
+const imageNode = nodeProcess(dockerfile);
 
 function only(instructions: readonly Instruction[], keyword: string): Instruction {
   const found = instructions.filter((instruction) => instruction.keyword === keyword);
@@ -210,7 +216,7 @@ describe("the runtime stage, reproduced", () => {
   // With the image's own environment and node flags, so that flags Node refuses fail here, not in
   // production.
   const cliEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
-    ...Object.fromEntries([...imageEnv].filter(([name]) => /^(NODE_OPTIONS|MALLOC_)/.test(name))),
+    ...imageNode.env,
     PATH: process.env.PATH,
     NODE_ENV: "production",
     SENDGRID_API_BASE_URL: emulator.url,
@@ -236,7 +242,7 @@ describe("the runtime stage, reproduced", () => {
   it("prints its version", async () => {
     const result = await runProcess(
       process.execPath,
-      [...entrypointFlags(), join(app, "dist", "cli.js"), "--version"],
+      [...imageNode.nodeArgs, join(app, "dist", "cli.js"), "--version"],
       {
         cwd: app,
         env: cliEnv(),
@@ -254,7 +260,7 @@ describe("the runtime stage, reproduced", () => {
     async () => {
       const result = await runProcess(
         process.execPath,
-        [...entrypointFlags(), join(app, "dist", "cli.js"), "check", "--json"],
+        [...imageNode.nodeArgs, join(app, "dist", "cli.js"), "check", "--json"],
         {
           cwd: app,
           env: cliEnv(),
@@ -281,7 +287,7 @@ describe("the runtime stage, reproduced", () => {
       const env = cliEnv({ LISTEN: listen });
       const daemon = startProcess(
         process.execPath,
-        [...entrypointFlags(), join(app, "dist", "cli.js"), "run"],
+        [...imageNode.nodeArgs, join(app, "dist", "cli.js"), "run"],
         { cwd: app, env },
       );
       try {
