@@ -45,6 +45,11 @@ function segment(text: string, level: number): Segment {
 export class GzipExposition {
   private kept = new Map<string, Segment>();
 
+  /** True once a gzip answer kept a family: until a scraper asks for gzip, there is nothing to prepare. */
+  get keeping(): boolean {
+    return this.kept.size > 0;
+  }
+
   /** The parts of one gzip member whose content is the chunks joined; written in order, nothing else. */
   async parts(chunks: readonly string[]): Promise<Buffer[]> {
     const next = new Map<string, Segment>();

@@ -79,7 +79,8 @@ export interface RunningServer {
   readonly server: Server | HttpsServer;
   /**
    * Deflates what a scan changed in /metrics now, in the background, rather than in the next gzip
-   * scrape. Never rejects; a failure here is met again, and answered, by that scrape.
+   * scrape; nothing before a scraper has asked for gzip. Never rejects; a failure here is met again, and
+   * answered, by that scrape.
    */
   prepareMetrics(): void;
   close(): Promise<void>;
@@ -299,6 +300,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     url: `${credentials === null ? "http" : "https"}://${reachable(host)}:${address.port}`,
     server,
     prepareMetrics: () => {
+      if (!gzipped.keeping) return;
       void options.metrics
         .renderChunks()
         .then((chunks) => gzipped.parts(chunks))

@@ -34,8 +34,10 @@ describe("GzipExposition", () => {
 
   it("deflates a large family once while its text is handed over again, and again once it changed", async () => {
     const gzip = new GzipExposition();
+    expect(gzip.keeping).toBe(false);
     const segmentOf = async (text: string) => (await gzip.parts([text]))[1];
     const first = await segmentOf(big("kept"));
+    expect(gzip.keeping).toBe(true);
     expect(await segmentOf(big("kept"))).toBe(first);
     expect(await segmentOf(big("changed"))).not.toBe(first);
     const afterChange = await segmentOf(big("kept"));
