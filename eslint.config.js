@@ -19,6 +19,24 @@ export default tseslint.config(
     },
   },
   {
+    // Values from these two only through src/http/node-http.ts and src/http/undici.ts: undici's index and
+    // Node 24's ES namespace of node:http both load Node's bundled undici (docs/performance.md).
+    files: ["src/**/*.ts"],
+    ignores: ["src/http/undici.ts", "src/http/node-http.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            { name: "undici", message: "Import from src/http/undici.ts.", allowTypeImports: true },
+            { name: "node:http", message: "Import from src/http/node-http.ts.", allowTypeImports: true },
+            { name: "http", message: "Import from src/http/node-http.ts.", allowTypeImports: true },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.js", "**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -4,10 +4,11 @@
 // waits on a hung or trickling answer. Knows no API: bodies of injected and internal errors come from the
 // emulator. Never stores request headers; what the log shows of a body is the emulator's choice.
 
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { FaultAction, FaultController } from "./faults.js";
 import type { ApiResponse, RequestBody } from "./routes.js";
+import { createServer } from "../http/node-http.js";
 
 export type RequestOutcome = "answered" | "dropped" | "lost" | "hung" | "rate_limited";
 

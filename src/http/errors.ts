@@ -3,7 +3,7 @@
 // each API's subclass adds that API's own words. Never carries a secret: every string that reaches an
 // error passes through the transport's redaction first, and a cause is a sanitised copy.
 
-import { STATUS_CODES } from "node:http";
+import { STATUS_CODES } from "./node-http.js";
 import type { ReasonCode } from "../core/reasons.js";
 
 /**

@@ -8,7 +8,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Pool, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import type { z } from "zod";
 import type { ReasonCode } from "../core/reasons.js";
 import { ApiError, reasonForStatus, type ApiErrorInit, type ApiErrorKind } from "./errors.js";
@@ -20,6 +20,7 @@ import {
   type AttemptOutcome,
   type HttpMethod,
 } from "./retry-policy.js";
+import { Pool, request } from "./undici.js";
 import { Semaphore } from "./semaphore.js";
 import { safeParseInTurns } from "./parse-in-turns.js";
 import { describeIssues } from "./zod-issues.js";
@@ -360,7 +361,7 @@ export class JsonTransport<E extends ApiError, B> {
     const started = this.clock.now();
     let answer: Dispatcher.ResponseData | null = null;
     try {
-      answer = await this.pool.request({
+      answer = await request(this.pool, {
         method: call.method,
         path,
         headers,

@@ -3,7 +3,7 @@
 // which the kubelet and Docker's HEALTHCHECK call without credentials).
 // Read-only (GET/HEAD); reads the monitor's latest snapshot and never starts a scan or an API call.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { RotationConfig, WebConfig } from "../config/types.js";
@@ -15,6 +15,7 @@ import type { Monitor } from "../scan/monitor.js";
 
 /** What the server reads of the monitor: the daemon hands a view that follows a configuration reload. */
 export type MonitorView = Pick<Monitor, "ready" | "scanning" | "evaluation" | "scanStats" | "failures">;
+import { createServer } from "../http/node-http.js";
 import { Authenticator, WWW_AUTHENTICATE } from "./auth.js";
 import { GzipExposition } from "./gzip-exposition.js";
 import { renderStatusPage, type HistoryEntry } from "./status-page.js";

@@ -7,10 +7,11 @@
 // signer is trusted) is left to validateCandidate and the core.
 
 import { readFile } from "node:fs/promises";
-import { STATUS_CODES } from "node:http";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { getGlobalDispatcher, request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { certificatePem } from "../certs/validate.js";
+import { STATUS_CODES } from "../http/node-http.js";
+import { getGlobalDispatcher, request } from "../http/undici.js";
 import { fsErrorText } from "../config/problems.js";
 import { insecureUrlProblem } from "../config/url-policy.js";
 import { verifyMetadataSignature, type MetadataSignature } from "./metadata-signature.js";
@@ -356,9 +357,10 @@ export async function fetchMetadata(url: string, options: FetchMetadataOptions):
     if (insecure !== null)
       return fail("insecure_url", `metadata URL ${target.protocol}//${target.host}: ${insecure}`);
     for (let redirects = 0; ; redirects++) {
-      const { statusCode, headers, body } = await request(target, {
+      const { statusCode, headers, body } = await request(dispatcher, {
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
         method: "GET",
-        dispatcher,
         signal: controller.signal,
         headers: {
           accept: "application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",

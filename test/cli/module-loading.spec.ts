@@ -21,20 +21,35 @@ interface Loaded {
   readonly own: string[];
   /** Packages from node_modules: `undici`, `@peculiar/x509`. */
   readonly packages: string[];
+  /** Files of packages, relative to node_modules: `undici/lib/dispatcher/pool.js`. */
+  readonly packageFiles: string[];
+  /** Node's own internal modules: `internal/deps/undici/undici`. */
+  readonly internals: string[];
 }
 
 function loadedFrom(log: string): Loaded {
   const builtSrc = inject("builtSrc");
   const own = new Set<string>();
   const packages = new Set<string>();
-  for (const url of readFileSync(log, "utf8").split("\n")) {
-    if (!url.startsWith("file:")) continue;
-    const path = fileURLToPath(url);
-    const inPackage = /[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(path);
-    if (inPackage) packages.add(inPackage[1]!.replace("\\", "/"));
-    else if (path.startsWith(builtSrc + sep)) own.add(relative(builtSrc, path).split(sep).join("/"));
+  const packageFiles = new Set<string>();
+  const internals = new Set<string>();
+  for (const line of readFileSync(log, "utf8").split("\n")) {
+    if (line.startsWith("node-internal:")) internals.add(line.slice("node-internal:".length));
+    if (!line.startsWith("file:")) continue;
+    const path = fileURLToPath(line);
+    const inPackage = /[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)[\\/](.*)$/.exec(path);
+    if (inPackage) {
+      const name = inPackage[1]!.replace("\\", "/");
+      packages.add(name);
+      packageFiles.add(`${name}/${inPackage[2]!.split(sep).join("/")}`);
+    } else if (path.startsWith(builtSrc + sep)) own.add(relative(builtSrc, path).split(sep).join("/"));
   }
-  return { own: [...own].sort(), packages: [...packages].sort() };
+  return {
+    own: [...own].sort(),
+    packages: [...packages].sort(),
+    packageFiles: [...packageFiles].sort(),
+    internals: [...internals].sort(),
+  };
 }
 
 let dir: string;
@@ -129,8 +144,17 @@ describe("check", () => {
       ["xml-crypto", "fast-xml-parser", "@xmldom/xmldom", "xpath", "bcryptjs", "prom-client", "pino-pretty"],
     );
     expect(unwanted).toEqual([]);
+    expectPoolAlone(result);
   });
 });
+
+/** undici's Pool from its file, not undici's index with fetch, which makes Node load its own undici. */
+function expectPoolAlone(loaded: Loaded): void {
+  expect(loaded.packageFiles).toContain("undici/lib/dispatcher/pool.js");
+  expect(loaded.packageFiles).not.toContain("undici/index.js");
+  expect(loaded.internals).toContain("internal/modules/cjs/loader");
+  expect(loaded.internals.filter((name) => name.includes("undici"))).toEqual([]);
+}
 
 describe("run", () => {
   /** A daemon with these rotation rules, until its first scan is done and its pages served once. */
@@ -188,6 +212,7 @@ ${rules}`,
       [...XML, "bcryptjs", "pino-pretty"],
     );
     expect(unwanted).toEqual([]);
+    expectPoolAlone(loaded);
   });
 
   it("with metadata and okta rules: those two sources' modules, not entra's", async () => {
