@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import cron, { type ScheduledTask } from "node-cron";
+import { ParseCacheFile } from "./certs/parse-cache-file.js";
 import type { LoadResult } from "./config/load.js";
 import type { Config } from "./config/types.js";
 import type { Logger } from "./log.js";
@@ -113,6 +114,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     exposeRelative: options.config.metrics.exposeRelative,
     version: VERSION,
   });
+  // state_dir is bound at start-up (a reload that changes it restarts the daemon): one cache file.
+  const parseCache = new ParseCacheFile(options.config.stateDir, logger);
   const observer = {
     onRequest: (event: Parameters<Metrics["observeRequest"]>[0]) => metrics.observeRequest(event),
     onHold: (event: { account: string; until: Date }) => metrics.accountHeld(event.account, event.until),
@@ -156,6 +159,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       metrics,
       overrides: () => rotator.overrides(),
       sources,
+      parseCache,
     });
     metrics.setAccounts(config.accounts.map((a) => a.name));
     metrics.scanIntervalSeconds(scheduleIntervalMs(config.schedule) / 1000);

@@ -46,6 +46,8 @@ export class ParsePool {
   private broken = false;
   private started = 0;
   private sent = 0;
+  /** Results on their way into the cache from elsewhere (parse-cache-file.ts): lookups wait for them. */
+  private arriving: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ParsePoolOptions) {}
 
@@ -64,8 +66,17 @@ export class ParsePool {
     return this.worker !== null;
   }
 
+  /**
+   * Makes parseAll wait for `loading` (which must never reject) before it looks up a PEM, so that results
+   * read from the cache file are found, while the scan's first requests go out meanwhile.
+   */
+  lookUpAfter(loading: Promise<unknown>): void {
+    this.arriving = Promise.all([this.arriving, loading]);
+  }
+
   /** One result per PEM, in order. Never rejects: a bad PEM is a Failure, a failed worker parses inline. */
   async parseAll(pems: readonly string[]): Promise<ParseResult[]> {
+    await this.arriving;
     const located = pems.map(locate);
     const inputs = located.flatMap((found) => ("input" in found ? [found.input] : []));
     const parsed = inputs.length === 0 ? [] : await this.parseInputs(inputs);

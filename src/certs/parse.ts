@@ -1,7 +1,8 @@
 // PEM text -> ParsedCertificate, or a Failure as data. Never throws: a certificate SendGrid stores may be
 // anything, and one bad record must not break a scan. Parses with @peculiar/x509; results are cached by
-// the SHA-256 of the DER, so an unchanged certificate costs one hash per scan, not one parse. Split in
-// three steps (locate, parseDer, remember) so that parse-pool.ts can run the costly middle one elsewhere.
+// the SHA-256 of the DER, so an unchanged certificate costs one hash per scan, not one parse, and the
+// cache outlives the process in state_dir (parse-cache-file.ts). Split in three steps (locate, parseDer,
+// remember) so that parse-pool.ts can run the costly middle one elsewhere.
 
 import { createHash } from "node:crypto";
 import type { X509Certificate, Name } from "@peculiar/x509";
@@ -150,12 +151,43 @@ function cacheKey(fingerprint: string, chainLength: number): string {
 /** Counts a parse and keeps its result for the next time the same DER comes by. */
 export function remember(input: DerInput, result: ParseResult): void {
   parses++;
-  if (cache.size >= CACHE_LIMIT) {
+  keep(cacheKey(input.fingerprintSha256, input.chainLength), result);
+}
+
+function keep(key: string, result: ParseResult): void {
+  if (!cache.has(key) && cache.size >= CACHE_LIMIT) {
     // Maps iterate in insertion order: dropping the first key evicts the oldest entry.
     const oldest = cache.keys().next().value;
     if (oldest !== undefined) cache.delete(oldest);
   }
-  cache.set(cacheKey(input.fingerprintSha256, input.chainLength), result);
+  cache.set(key, result);
+}
+
+/** A cached result with what it is keyed by: what parse-cache-file.ts writes and reads back. */
+export interface CachedParse {
+  readonly fingerprintSha256: string;
+  readonly chainLength: number;
+  readonly result: ParseResult;
+}
+
+/** Every cached result, oldest first. */
+export function cachedParses(): CachedParse[] {
+  return [...cache].map(([key, result]) => {
+    const split = key.lastIndexOf(":");
+    return {
+      fingerprintSha256: key.slice(0, split),
+      chainLength: Number(key.slice(split + 1)),
+      result,
+    };
+  });
+}
+
+/** Adds results parsed by an earlier process; what this process parsed itself stays as it is. */
+export function adoptCachedParses(entries: readonly CachedParse[]): void {
+  for (const { fingerprintSha256, chainLength, result } of entries) {
+    const key = cacheKey(fingerprintSha256, chainLength);
+    if (!cache.has(key)) keep(key, result);
+  }
 }
 
 export function parseCertificate(pem: string): ParseResult {

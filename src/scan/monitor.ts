@@ -2,6 +2,7 @@
 // per-account scan statistics, and answers the metrics registry, the status page and /readyz from them.
 // Owns no timer: the scheduler calls scan(); a call while one runs is skipped, counted and logged.
 
+import type { ParseCacheFile } from "../certs/parse-cache-file.js";
 import { carryForward } from "../core/carry-forward.js";
 import { NO_OVERRIDES, type EnabledOverrides, type Inventory } from "../core/inventory.js";
 import type { Failure } from "../core/model.js";
@@ -26,6 +27,8 @@ export interface MonitorOptions {
   readonly overrides?: () => EnabledOverrides;
   /** The rules' sources: the IdPs among them are read with every scan, for the lockout detector. */
   readonly sources?: Sources;
+  /** Read before the first scan, written after each scan that parsed a certificate no run had seen. */
+  readonly parseCache?: ParseCacheFile;
 }
 
 /** A failure found by the last scan, located for the status page and logs. */
@@ -158,7 +161,8 @@ export class Monitor implements MetricsSource {
   }
 
   private async runScan(): Promise<ScanResult> {
-    const { clock, logger, metrics, targets } = this.options;
+    const { clock, logger, metrics, targets, parseCache } = this.options;
+    void parseCache?.load();
     const [scanned, offers] = await Promise.all([
       scanAll(targets, () => clock.now()),
       readIdpSources(this.options.sources),
@@ -211,6 +215,7 @@ export class Monitor implements MetricsSource {
       },
       "scan complete",
     );
+    await parseCache?.save();
     return { scanned, inventory: this.inventory, failures, offers };
   }
 

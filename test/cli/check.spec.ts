@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { GeneratedCertificate } from "../../src/certs/generate.js";
+import { PARSE_CACHE_FILE } from "../../src/certs/parse-cache-file.js";
 import type { Emulator } from "../../src/emulator/server.js";
 import type { SeedData } from "../../src/emulator/seeds.js";
 import { x509, webcrypto } from "../../src/certs/x509.js";
@@ -398,5 +399,33 @@ describe("check: what an operator needs at 3 a.m.", () => {
       expect(refused.code, command).toBe(2);
       expect(refused.stderr.split("\n")[0]).toBe("sendgrid-sso-certs: Unknown option '--json'");
     }
+  });
+});
+
+describe("check: the parse cache in state_dir", () => {
+  it("keeps what it parsed in an existing state_dir, and never creates one", async () => {
+    const api = await emulatorWith({ integrations: [integrationWith("Okta", "healthy", "warning")] });
+    const first = await check(["--json"], envFor(api.url));
+    expect(first.code).toBe(0);
+    expect(existsSync(join(dir, "data")), "check created the default state_dir ./data").toBe(false);
+
+    const stateDir = join(dir, "state");
+    mkdirSync(stateDir);
+    const env = { ...envFor(api.url), STATE_DIR: stateDir };
+    const second = await check(["--json"], env);
+    expect(second.code).toBe(0);
+    const cache = JSON.parse(readFileSync(join(stateDir, PARSE_CACHE_FILE), "utf8")) as {
+      entries: { result: { ok: boolean; certificate: { subjectCn: string } } }[];
+    };
+    const names = cache.entries.map((entry) => entry.result.ok && entry.result.certificate.subjectCn);
+    expect(names).toEqual(expect.arrayContaining(["healthy.example.test", "warning.example.test"]));
+
+    // A damaged cache is no reason for another answer.
+    writeFileSync(join(stateDir, PARSE_CACHE_FILE), "{ damaged");
+    const third = await check(["--json"], env);
+    expect([third.code, third.stderr]).toEqual([0, ""]);
+    const untimed = (text: string): unknown =>
+      JSON.parse(text, (key, value: unknown) => (key.endsWith("_at") ? undefined : value));
+    expect(untimed(third.stdout)).toEqual(untimed(second.stdout));
   });
 });

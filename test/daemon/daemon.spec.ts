@@ -1,7 +1,9 @@
 import { X509Certificate } from "node:crypto";
-import { dirname } from "node:path";
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { GeneratedCertificate } from "../../src/certs/generate.js";
+import { PARSE_CACHE_FILE } from "../../src/certs/parse-cache-file.js";
 import type { Emulator, EmulatorOptions } from "../../src/emulator/server.js";
 import type { Seed } from "../../src/emulator/seeds.js";
 import { REASON_CODES } from "../../src/core/reasons.js";
@@ -182,6 +184,22 @@ describe("/metrics after a scan", () => {
         exposition.value("sendgrid_sso_certificate_parse_error", { certificate_id: certificateId }),
       ).toBe(0);
     }
+  });
+
+  it("keeps what its scans parsed in state_dir's parse cache, for the next process", async () => {
+    const { emulator, harness } = await start();
+    // `run` prepares state_dir before it starts the daemon (src/cli/commands/run.ts); the harness does not.
+    const stateDir = join(dirname(harness.configFile), "state");
+    mkdirSync(stateDir, { recursive: true });
+    await harness.daemon.tick();
+    const file = join(stateDir, PARSE_CACHE_FILE);
+    const cache = JSON.parse(readFileSync(file, "utf8")) as { entries: { fingerprintSha256: string }[] };
+    const fingerprints = emulatorCertificates(emulator).map(([, , pem]) =>
+      new X509Certificate(pem).fingerprint256.replaceAll(":", "").toLowerCase(),
+    );
+    expect(cache.entries.map((entry) => entry.fingerprintSha256)).toEqual(
+      expect.arrayContaining(fingerprints),
+    );
   });
 
   it("describes each integration and the scan", async () => {

@@ -1,6 +1,7 @@
 // `check`: one scan, a table or the SPEC's JSON document, and Nagios exit codes (0 OK, 1 WARNING,
 // 2 CRITICAL, 3 UNKNOWN) so it drops into Nagios, Icinga, Sensu or a CI job unchanged.
 
+import { ParseCacheFile } from "../../certs/parse-cache-file.js";
 import { keyRejection } from "../../certs/validate.js";
 import { formatDuration, parseDuration } from "../../core/durations.js";
 import { explainProblems } from "../../core/explain.js";
@@ -138,8 +139,10 @@ export async function runCheck(args: ParsedArgs, io: Io): Promise<number> {
   const sources = await sourcesFor(config);
   const { targets, close } = targetsFor(config, undefined, timeoutMs - Math.min(1_000, timeoutMs / 10));
   const now = () => new Date();
+  const parseCache = new ParseCacheFile(config.stateDir, logger);
   let timer: NodeJS.Timeout | undefined;
   try {
+    void parseCache.load();
     // The journal knows which certificates this tool disabled, for an API that omits `enabled`.
     const journal = await journalStore(config.stateDir).load();
     const scanned = new Map<string, ScannedAccount>();
@@ -177,7 +180,7 @@ export async function runCheck(args: ParsedArgs, io: Io): Promise<number> {
     return NAGIOS_EXIT[checkStatus(evaluation)];
   } finally {
     clearTimeout(timer);
-    // Aborts whatever is still in flight after a timeout.
-    await Promise.all([sources.close(), close()]);
+    // Aborts whatever is still in flight after a timeout; keeps what was parsed for the next check.
+    await Promise.all([sources.close(), close(), parseCache.save()]);
   }
 }
