@@ -12,14 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { request } from "undici";
-import { createGunzip } from "node:zlib";
-import { pipeline } from "node:stream/promises";
-import { Writable } from "node:stream";
 import { soonestExpiring } from "./certs.js";
 import { KEY_ENV, writeConfig, writeFileSource } from "./config-file.js";
 import type { BenchEmulator } from "./emulator.js";
 import { RunDaemon } from "./run-daemon.js";
+import { scrapeOnce } from "./scrape.js";
 
 export interface DaemonMemoryOptions {
   readonly integrations: number;
@@ -67,15 +64,6 @@ export async function procStatusMb(pid: number, field: "VmRSS" | "VmHWM"): Promi
   const kb = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1];
   if (kb === undefined) throw new Error(`/proc/${pid}/status has no ${field}`);
   return Number(kb) * MB_PER_KB;
-}
-
-/** One scrape as Prometheus sends it; the body is decompressed and dropped. */
-async function scrape(url: string): Promise<void> {
-  const answer = await request(`${url}/metrics`, { headers: { "accept-encoding": "gzip" } });
-  if (answer.statusCode !== 200) throw new Error(`/metrics answered ${answer.statusCode}`);
-  const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
-  if (answer.headers["content-encoding"] === "gzip") await pipeline(answer.body, createGunzip(), sink);
-  else await answer.body.dump();
 }
 
 async function rotationEvidence(stateDir: string, integration: string): Promise<RotationEvidence> {
@@ -142,7 +130,8 @@ export async function daemonMemoryBench(
       daemon.url
         .then(async (url) => {
           while (!stopped) {
-            await scrape(url);
+            // As Prometheus sends it; the body is decompressed and dropped.
+            await scrapeOnce(url, undefined, "gzip");
             scrapes++;
             for (let waited = 0; waited < options.scrapeEveryMs && !stopped; waited += 100) await sleep(100);
           }

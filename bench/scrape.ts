@@ -1,7 +1,9 @@
 // Scrape latency: /metrics fetched over HTTP, one scrape after another, from a daemon child that is
 // scanning the whole time, alternately with `Accept-Encoding: gzip` (as Prometheus sends it) and
 // without. Each time runs from sending the request to the last byte of the answer, decompressed for a
-// gzip answer (a scraper reads the text, not the bytes); both sizes are kept. The first scrapes of a fresh
+// gzip answer (a scraper reads the text, not the bytes); both sizes are kept. The decompression streams
+// in 256 KiB pieces, as a scraper's buffered reader would: Node's default of 16 KiB turns 9 MB of text
+// into some 570 steps of the stream machinery and doubled the measured time (52 against 28 ms, one run). The first scrapes of a fresh
 // process compile the render path: they are warm-up, not counted. A last untimed scrape counts the
 // samples of the exposition.
 
@@ -70,9 +72,17 @@ function collector(keep: boolean): { sink: Writable; bytes(): number; chunks: Bu
   return { sink, bytes: () => bytes, chunks };
 }
 
-async function scrapeOnce(url: string, agent: Agent, encoding: Encoding, keep = false): Promise<Scrape> {
+const GUNZIP_CHUNK_BYTES = 256 * 1024;
+
+/** One scrape of `url`/metrics, read to its end (and decompressed); the text itself only with `keep`. */
+export async function scrapeOnce(
+  url: string,
+  agent: Agent | undefined,
+  encoding: Encoding,
+  keep = false,
+): Promise<Scrape> {
   const answer = await request(`${url}/metrics`, {
-    dispatcher: agent,
+    ...(agent && { dispatcher: agent }),
     headers: { "accept-encoding": encoding },
   });
   const coding = String(answer.headers["content-encoding"] ?? "identity");
@@ -83,7 +93,8 @@ async function scrapeOnce(url: string, agent: Agent, encoding: Encoding, keep = 
   const text = collector(keep);
   let wireBytes = 0;
   answer.body.on("data", (chunk: Buffer) => (wireBytes += chunk.length));
-  if (encoding === "gzip") await pipeline(answer.body, createGunzip(), text.sink);
+  if (encoding === "gzip")
+    await pipeline(answer.body, createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES }), text.sink);
   else await pipeline(answer.body, text.sink);
   if (text.bytes() === 0) throw new Error("/metrics answered an empty body");
   return {

@@ -1,4 +1,4 @@
-import { crc32, gunzipSync, inflateRawSync } from "node:zlib";
+import { constants, crc32, deflateRawSync, gunzipSync, inflateRawSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GzipExposition } from "../../src/server/gzip-exposition.js";
@@ -32,15 +32,38 @@ describe("GzipExposition", () => {
     expect(body.readUInt32LE(body.length - 4)).toBe(Buffer.byteLength(text));
   });
 
-  it("deflates a large family once while its text is handed over again, and again once it changed", async () => {
-    const gzip = new GzipExposition();
+  it("deflates a large family fast, for size once it stayed, and afresh once it changed", async () => {
+    let now = 0;
+    const gzip = new GzipExposition({ now: () => now, staysAfterMs: 5_000 });
     expect(gzip.keeping).toBe(false);
-    const segmentOf = async (text: string) => (await gzip.parts([text]))[1];
-    const first = await segmentOf(big("kept"));
+    const segmentOf = async (text: string) => (await gzip.parts([text]))[1]!;
+    const atLevel = (text: string, level: number) =>
+      deflateRawSync(text, { level, finishFlush: constants.Z_SYNC_FLUSH });
+
+    const kept = big("kept");
+    const first = await segmentOf(kept);
     expect(gzip.keeping).toBe(true);
-    expect(await segmentOf(big("kept"))).toBe(first);
-    expect(await segmentOf(big("changed"))).not.toBe(first);
-    const afterChange = await segmentOf(big("kept"));
-    expect(afterChange).not.toBe(first);
+    expect(first).toEqual(atLevel(kept, 1));
+    // Handed over again within the 5 s: still the fast segment, and no deflate for size started.
+    now = 4_999;
+    expect(await segmentOf(kept)).toBe(first);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await segmentOf(kept)).toBe(first);
+    // After 5 s, this answer still has the fast segment; the one for size follows in the background.
+    now = 5_000;
+    expect(await segmentOf(kept)).toBe(first);
+    let later = first;
+    for (let i = 0; i < 500 && later === first; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      later = await segmentOf(kept);
+    }
+    expect(later).toEqual(atLevel(kept, 6));
+    expect(later.length).toBeLessThan(first.length);
+
+    // A text seen for a second at a time (expires_in_seconds) is only ever deflated fast.
+    for (const tag of ["now1", "now2", "now3"])
+      expect(await segmentOf(big(tag))).toEqual(atLevel(big(tag), 1));
+    // The kept text went with the answer that did not use it.
+    expect(await segmentOf(kept)).toEqual(first);
   });
 });
