@@ -1,4 +1,4 @@
-// `npm run soak`: the daemon as `run` builds it (startDaemon from a YAML config, node-cron firing every
+// `npm run soak`: the daemon as `run` builds it (startDaemon from a YAML config, its schedule firing every
 // second, rotation on with one rule) against the bench's emulator child with SOAK_INTEGRATIONS (1,000)
 // integrations, for SOAK_CYCLES (500) completed scans, /metrics scraped after each. Every 10 cycles it
 // prints RSS, heap and event-loop delay; at the end, the growth of RSS from cycle 50 to the last.

@@ -1,5 +1,5 @@
 // Composition root of the long-running daemon (`run`, `demo`): builds the clients, the monitor, the
-// metrics registry and the HTTP server, schedules scans with node-cron, and stops them in order.
+// metrics registry and the HTTP server, schedules scans (schedule.ts), and stops them in order.
 // Every tick's failure is caught and logged here: nothing a scan meets can stop the schedule.
 // A configuration reload (SIGHUP, a changed file) is validated first; a refused one leaves the running
 // one untouched. An accepted one replaces the clients, sources, monitor, rotation and schedule between
@@ -8,7 +8,6 @@
 
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import cron, { type ScheduledTask } from "node-cron";
 import { ParseCacheFile } from "./certs/parse-cache-file.js";
 import type { LoadResult } from "./config/load.js";
 import type { Config } from "./config/types.js";
@@ -17,7 +16,7 @@ import { Metrics } from "./metrics/registry.js";
 import { LockLostError } from "./rotation/errors.js";
 import { openRotation, type RotationHandle } from "./rotation/setup.js";
 import { Monitor, type Clock } from "./scan/monitor.js";
-import { scheduleIntervalMs } from "./schedule.js";
+import { scheduleIntervalMs, scheduleRuns, type ScheduledRuns } from "./schedule.js";
 import { startHttpServer, type MonitorView, type RunningServer } from "./server/http.js";
 import { targetsFor, type Targets } from "./scan/targets.js";
 import { sourcesFor, type Sources } from "./sources/registry.js";
@@ -41,7 +40,7 @@ export interface DaemonOptions {
   readonly config: Config;
   readonly logger: Logger;
   readonly clock?: Clock;
-  /** false: no node-cron task and no start-up scan; the caller drives every `tick()` (tests). */
+  /** false: no scheduled scans and no start-up scan; the caller drives every `tick()` (tests). */
   readonly schedule?: boolean;
   /** Live configuration reload; absent: the configuration is fixed. */
   readonly reload?: ReloadOptions;
@@ -175,7 +174,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const started: Generation = current;
   const live = (): Generation => current ?? started;
 
-  let task: ScheduledTask | null = null;
+  let task: ScheduledRuns | null = null;
   let stopped = false;
   let reloading: Promise<unknown> | null = null;
   let server: RunningServer;
@@ -260,7 +259,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   const schedule = (config: Config) => {
     if (!(options.schedule ?? true)) return;
-    task = cron.schedule(config.schedule, () => tick(), { name: "scan" });
+    task = scheduleRuns(config.schedule, () => void tick());
     void tick();
   };
 
@@ -274,7 +273,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       stateDir: running.config.stateDir,
       web: running.config.web,
     };
-    await task?.destroy();
+    task?.stop();
     task = null;
     await Promise.all([scanning, cycle?.catch(() => undefined), running.monitor.idle()]);
     logger.level = config.logLevel;
@@ -383,7 +382,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       process.off("SIGHUP", onSighup);
       if (watcher !== null) clearInterval(watcher);
       await reloading?.catch(() => undefined);
-      await task?.destroy();
+      task?.stop();
       const { monitor } = live();
       const grace = new Promise<"timeout">((resolve) => setTimeout(resolve, graceMs, "timeout").unref());
       const idle = Promise.all([monitor.idle(), cycle?.catch(() => undefined)]).then(() => "idle" as const);
