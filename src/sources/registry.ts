@@ -5,6 +5,7 @@
 // clients) is loaded only when a rule uses that type; the file source needs nothing a scan does not.
 
 import type { Config, RotationRule } from "../config/types.js";
+import { parsePool } from "../certs/parse-pool.js";
 import type { Offer } from "../core/offer.js";
 import type { RequestObserver } from "../http/transport.js";
 import { fileOffer, readFileSource } from "./file.js";
@@ -43,7 +44,16 @@ export async function sourcesFor(config: Config, observer?: RequestObserver): Pr
     return null;
   });
 
+  // The core judges offered certificates with parse.ts's synchronous parse. Parsed here first, in the
+  // parse pool's worker, the core finds each in the cache, and the daemon's main thread never loads
+  // @peculiar/x509 (several MB of heap, docs/performance.md).
   const read = async (index: number): Promise<Offer> => {
+    const offer = await readSource(index);
+    if (offer.ok) await parsePool.parseAll(offer.certificates.map((certificate) => certificate.text));
+    return offer;
+  };
+
+  const readSource = async (index: number): Promise<Offer> => {
     const source = rules[index]!.source;
     switch (source.type) {
       case "file":
