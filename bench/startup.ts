@@ -1,7 +1,9 @@
 // The daemon's first scan as a user meets it: from spawning `node dist/cli.js run` (configured against
 // the emulator) to the first 200 from /readyz, which the daemon gives once its first scan has completed.
 // /readyz is polled every 100 ms until the log says "scan complete", then every 2 ms: a tight poll during
-// the scan would take CPU from the daemon being timed. Also: whether dist/ is older than src/.
+// the scan would take CPU from the daemon being timed. The daemons of one measure share a state_dir, as
+// restarts of one deployment do: the first parses every certificate, the others find its parse cache.
+// Also: whether dist/ is older than src/.
 
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";

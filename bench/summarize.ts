@@ -1,6 +1,6 @@
 // Turns measurements into the sections of results.json, each judged against GOALS. Pure.
 
-import type { CheckSeries } from "./check-process.js";
+import type { CheckRun, CheckSeries } from "./check-process.js";
 import type { DaemonMemory } from "./daemon-memory.js";
 import type { MemoryUse } from "./memory-process.js";
 import {
@@ -46,6 +46,8 @@ export function coldCheckResults(series: CheckSeries, layout: Layout, bareMs: nu
   if (series.problem !== null) throw new Error(`cold check of ${series.integrations}: ${series.problem}`);
   const ideal = idealScanMs(layout.latencyMs, layout.integrations, layout.concurrency);
   const ratio = series.wallMs / (ideal + bareMs);
+  const first = series.runs[0]!;
+  const cpuOf = (run: CheckRun) => run.probe.cpuUserMs + run.probe.cpuSystemMs;
   return {
     integrations: layout.integrations,
     certificates_per_integration: layout.certificatesPerIntegration,
@@ -67,6 +69,9 @@ export function coldCheckResults(series: CheckSeries, layout: Layout, bareMs: nu
       median(series.runs.map((run) => run.probe.exitAtMs - (run.probe.lastResponseAtMs ?? NaN))),
       1,
     ),
+    first_run_wall_ms: round(first.wallMs, 1),
+    first_run_cpu_ms: round(cpuOf(first), 1),
+    cached_cpu_ms: round(median(series.runs.slice(1).map(cpuOf)), 1),
     ideal_ms: ideal,
     bare_node_ms: round(bareMs, 1),
     ratio: round(ratio, 3),
