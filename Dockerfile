@@ -35,14 +35,15 @@ LABEL org.opencontainers.image.title="sendgrid-sso-certs" \
 # it back when idle. A 2 MiB young generation and a 96 MiB old one bound the heap; the old space holds
 # about 10,000 certificates. Of V8's heap flags, only these two are allowed in NODE_OPTIONS.
 # glibc keeps a malloc arena per thread (libuv's pool, V8's helpers, the parse worker) and holds freed
-# memory in each: two arenas and fixed trim/mmap thresholds give 15-20 MB back on Node 24, and
-# --optimize-for-size (in ENTRYPOINT: NODE_OPTIONS refuses it) another 5-8 MB for about 20 % more CPU in
-# a scan (docs/deployment.md#docker, docs/performance.md).
+# memory in each: two arenas and a fixed trim threshold give 15-20 MB back on Node 24, and blocks of
+# 32 KiB and more (zlib's windows, response buffers) mapped on their own, returned whole when freed,
+# another 5-10 MB; --optimize-for-size (in ENTRYPOINT: NODE_OPTIONS refuses it) saves 5-8 MB more for
+# about 20 % more CPU in a scan (docs/deployment.md#docker, docs/performance.md).
 ENV NODE_ENV=production \
     NODE_OPTIONS="--max-semi-space-size=2 --max-old-space-size=96" \
     MALLOC_ARENA_MAX=2 \
     MALLOC_TRIM_THRESHOLD_=131072 \
-    MALLOC_MMAP_THRESHOLD_=131072 \
+    MALLOC_MMAP_THRESHOLD_=32768 \
     STATE_DIR=/var/lib/sendgrid-sso-certs
 WORKDIR /app
 COPY --from=build /app ./
