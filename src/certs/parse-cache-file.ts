@@ -4,11 +4,14 @@
 // milliseconds. A cache it cannot use (missing, damaged, written by another version) is ignored and
 // written again; one it cannot write is reported once and the scan goes on: it is never an error of the
 // command. Kept only where state_dir exists: the daemon creates it, `check` never does (run from any
-// directory, it must not leave ./data behind). Written whole and atomically (atomic-file.ts), 0600 like
-// the journal, and trusted like the journal: see docs/security.md.
+// directory, it must not leave ./data behind). JSON lines, a header then one certificate per line, read
+// as a stream: neither the whole text nor one long parse holds the event loop or the memory of the scan
+// that has begun meanwhile. Written whole and atomically (atomic-file.ts), 0600 like the journal, and
+// trusted like the journal: see docs/security.md.
 
-import { readFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { z } from "zod";
 import type { ParseResult } from "../core/model.js";
 import { REASON_CODES } from "../core/reasons.js";
@@ -24,6 +27,7 @@ export const PARSE_CACHE_FILE = "parse-cache.json";
 const FORMAT = 1;
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
+const LINES_PER_TURN = 100;
 const date = z.iso.datetime().transform((text) => new Date(text));
 
 const resultSchema: z.ZodType<ParseResult, unknown> = z.union([
@@ -65,11 +69,15 @@ const entrySchema: z.ZodType<CachedParse, unknown> = z
     "an entry's certificate is not the one it is filed under",
   );
 
-const fileSchema = z.object({
-  format: z.literal(FORMAT),
-  version: z.string(),
-  entries: z.array(z.unknown()),
-});
+const headerSchema = z.object({ format: z.literal(FORMAT), version: z.string() });
+
+function jsonOrNull(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return null;
+  }
+}
 
 /** What load() found; `ignored` says why a file that was there was not used. */
 export type CacheLoad =
@@ -121,38 +129,58 @@ export class ParseCacheFile {
   }
 
   private async read(): Promise<CacheLoad> {
-    let text: string;
+    const lines = createInterface({
+      input: createReadStream(this.path, { encoding: "utf8" }),
+      crlfDelay: Infinity,
+    });
+    let entries = 0;
+    let read = 0;
+    let header = true;
     try {
-      text = await readFile(this.path, "utf8");
+      for await (const line of lines) {
+        if (header) {
+          header = false;
+          const problem = this.headerProblem(line);
+          if (problem !== null) return { kind: "ignored", problem };
+          continue;
+        }
+        // Entry by entry: one bad entry costs that entry, not the whole cache.
+        const entry = entrySchema.safeParse(jsonOrNull(line));
+        if (entry.success) {
+          adoptCachedParses([entry.data]);
+          entries++;
+        }
+        // Lines that arrived together are handed over in one run of microtasks: a turn of the event loop
+        // every hundred keeps the scan's answers flowing meanwhile.
+        if (++read % LINES_PER_TURN === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
     } catch (error) {
       if (errnoCode(error) === "ENOENT") return { kind: "missing" };
       return { kind: "ignored", problem: error instanceof Error ? error.message : String(error) };
+    } finally {
+      lines.close();
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return { kind: "ignored", problem: "not JSON" };
-    }
-    const file = fileSchema.safeParse(json);
-    if (!file.success) return { kind: "ignored", problem: "not a parse cache of this format" };
-    if (file.data.version !== this.version) {
-      return { kind: "ignored", problem: `written by version ${file.data.version}, not ${this.version}` };
-    }
-    // Entry by entry: one bad entry costs that entry, not the whole cache.
-    const entries: CachedParse[] = [];
-    for (const raw of file.data.entries) {
-      const entry = entrySchema.safeParse(raw);
-      if (entry.success) entries.push(entry.data);
-    }
-    adoptCachedParses(entries);
-    return { kind: "loaded", entries: entries.length };
+    if (header) return { kind: "ignored", problem: "empty" };
+    return { kind: "loaded", entries };
+  }
+
+  private headerProblem(line: string): string | null {
+    const json = jsonOrNull(line);
+    if (json === null) return "not JSON lines";
+    const file = headerSchema.safeParse(json);
+    if (!file.success) return "not a parse cache of this format";
+    if (file.data.version !== this.version)
+      return `written by version ${file.data.version}, not ${this.version}`;
+    return null;
   }
 
   private async write(): Promise<void> {
     const parses = parseStats().parses;
     if (parses === this.savedAtParses) return;
-    const content = JSON.stringify({ format: FORMAT, version: this.version, entries: cachedParses() });
+    const lines = [{ format: FORMAT, version: this.version }, ...cachedParses()].map((line) =>
+      JSON.stringify(line),
+    );
+    const content = `${lines.join("\n")}\n`;
     try {
       await replaceFile(this.path, content);
       this.savedAtParses = parses;

@@ -414,10 +414,12 @@ describe("check: the parse cache in state_dir", () => {
     const env = { ...envFor(api.url), STATE_DIR: stateDir };
     const second = await check(["--json"], env);
     expect(second.code).toBe(0);
-    const cache = JSON.parse(readFileSync(join(stateDir, PARSE_CACHE_FILE), "utf8")) as {
-      entries: { result: { ok: boolean; certificate: { subjectCn: string } } }[];
-    };
-    const names = cache.entries.map((entry) => entry.result.ok && entry.result.certificate.subjectCn);
+    const entries = readFileSync(join(stateDir, PARSE_CACHE_FILE), "utf8")
+      .trimEnd()
+      .split("\n")
+      .slice(1)
+      .map((line) => JSON.parse(line) as { result: { ok: boolean; certificate: { subjectCn: string } } });
+    const names = entries.map((entry) => entry.result.ok && entry.result.certificate.subjectCn);
     expect(names).toEqual(expect.arrayContaining(["healthy.example.test", "warning.example.test"]));
 
     // A damaged cache is no reason for another answer.

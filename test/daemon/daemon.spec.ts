@@ -193,13 +193,15 @@ describe("/metrics after a scan", () => {
     mkdirSync(stateDir, { recursive: true });
     await harness.daemon.tick();
     const file = join(stateDir, PARSE_CACHE_FILE);
-    const cache = JSON.parse(readFileSync(file, "utf8")) as { entries: { fingerprintSha256: string }[] };
+    const entries = readFileSync(file, "utf8")
+      .trimEnd()
+      .split("\n")
+      .slice(1)
+      .map((line) => JSON.parse(line) as { fingerprintSha256: string });
     const fingerprints = emulatorCertificates(emulator).map(([, , pem]) =>
       new X509Certificate(pem).fingerprint256.replaceAll(":", "").toLowerCase(),
     );
-    expect(cache.entries.map((entry) => entry.fingerprintSha256)).toEqual(
-      expect.arrayContaining(fingerprints),
-    );
+    expect(entries.map((entry) => entry.fingerprintSha256)).toEqual(expect.arrayContaining(fingerprints));
   });
 
   it("describes each integration and the scan", async () => {
