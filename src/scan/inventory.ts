@@ -3,6 +3,7 @@
 // integration or account becomes a Failure in the inventory, never an exception out of here.
 // Remembers each API's last listings so that unchanged records keep their objects (reuse.ts).
 
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { parsePool } from "../certs/parse-pool.js";
 import { failureOf } from "../core/failure.js";
 import type { Inventory, ScannedAccount, ScannedIntegration } from "../core/inventory.js";
@@ -42,6 +43,10 @@ interface Listed {
 async function listIntegration(api: SsoApi, integration: Integration): Promise<Listed> {
   try {
     const certificates = await api.listCertificates(integration.id);
+    // Answers arrive eight at a time; each one's work (finding the DERs, hashing them) waits for a turn
+    // of its own, so that the other answers of the batch are read and their slots' next requests sent
+    // first. Done at once, it held back every later answer of the batch: 0.1 x ideal of a cold scan.
+    await nextTurn();
     return { scanned: readListing(api, integration, certificates) };
   } catch (error) {
     return { scanned: Promise.resolve({ integration, certificates: null, error: failureOf(error) }) };
