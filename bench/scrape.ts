@@ -3,9 +3,9 @@
 // without. Each time runs from sending the request to the last byte of the answer, decompressed for a
 // gzip answer (a scraper reads the text, not the bytes); both sizes are kept. The decompression streams
 // in 256 KiB pieces, as a scraper's buffered reader would: Node's default of 16 KiB turns 9 MB of text
-// into some 570 steps of the stream machinery and doubled the measured time (52 against 28 ms, one run). The first scrapes of a fresh
-// process compile the render path: they are warm-up, not counted. A last untimed scrape counts the
-// samples of the exposition.
+// into some 570 steps of the stream machinery and doubled the measured time (52 against 28 ms, one run).
+// The first scrapes of a fresh process compile the render path: they are warm-up, not counted. A last
+// untimed scrape counts the samples of the exposition.
 
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";

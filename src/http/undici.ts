@@ -1,9 +1,9 @@
-// undici's Pool, request() and global dispatcher, loaded without undici's index. The index also loads fetch, WebSocket
-// and a cookie module that reads globalThis.Headers, which makes Node load its own bundled copy of
-// undici: 50-100 ms of every start-up and 9-14 MB of a daemon's memory, for nothing the transport uses
-// (docs/performance.md). undici declares no "exports" map, so its files are reachable; the index only
-// adds these same functions to Dispatcher.prototype. test/http/undici.spec.ts fails if an upgrade moves
-// a file or makes it something else than what the index exports.
+// undici's Pool, request() and global dispatcher, loaded without undici's index. The index also loads
+// fetch, WebSocket and a cookie module that reads globalThis.Headers, which makes Node load its own
+// bundled copy of undici: 50-100 ms of every start-up and 9-14 MB of a daemon's memory, for nothing the
+// transport uses (docs/performance.md). undici declares no "exports" map, so its files are reachable, and
+// the index exports these same objects (request() is what it puts on Dispatcher.prototype).
+// test/http/undici.spec.ts fails if an upgrade moves a file or makes it something else.
 
 import { createRequire } from "node:module";
 import type { Dispatcher, Pool as UndiciPool } from "undici";
@@ -24,9 +24,13 @@ const requestOn = require(UNDICI_FILES.request) as (
   options: Dispatcher.RequestOptions,
 ) => Promise<Dispatcher.ResponseData>;
 
-/** undici's getGlobalDispatcher(): its default Agent unless something set another. */
-export const getGlobalDispatcher = (require(UNDICI_FILES.global) as { getGlobalDispatcher: () => Dispatcher })
-  .getGlobalDispatcher;
+/**
+ * undici's getGlobalDispatcher(): its default Agent unless something set another. Loaded on first call:
+ * the file creates that Agent when it loads, and only the metadata source needs it.
+ */
+export function getGlobalDispatcher(): Dispatcher {
+  return (require(UNDICI_FILES.global) as { getGlobalDispatcher: () => Dispatcher }).getGlobalDispatcher();
+}
 
 /** `dispatcher.request(options)` as undici's index defines it. */
 export function request(

@@ -6,11 +6,12 @@
 // handed over again a while later, and so likely to stay, is it deflated again for size (level 6), in the
 // background, replacing the fast one when done. A family that changes every second (expires_in_seconds,
 // relative to the scrape's time) is thus never deflated slowly while a scraper waits, nor again and again
-// for nothing: level 6 takes twice as long as level 1 for 4 % fewer bytes. Segments deflated from an empty history and ended with a
-// sync flush (byte-aligned, no final block) may follow one another in one deflate stream (RFC 1951: a
-// block refers back only to data of its own stream, and none of ours reaches before its segment); one
-// final empty block and the gzip trailer (RFC 1952: CRC-32 and length of the whole) make it one ordinary
-// gzip member, which every client reads (a series of members is valid gzip, but curl stops at the first).
+// for nothing: level 6 takes twice as long as level 1 for 4 % fewer bytes. Segments deflated from an
+// empty history and ended with a sync flush (byte-aligned, no final block) may follow one another in one
+// deflate stream (RFC 1951: a block refers back only to data of its own stream, and none of ours reaches
+// before its segment); one final empty block and the gzip trailer (RFC 1952: CRC-32 and length of the
+// whole) make it one ordinary gzip member, which every client reads (a series of members is valid gzip,
+// but curl stops at the first).
 // Deflating runs on libuv's thread pool; a kept family's CRC-32 and length are kept with it and
 // combined (crc32-combine.ts), so a scrape passes over none of the kept text on the event loop.
 

@@ -13,12 +13,13 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/registry.js";
 import type { Monitor } from "../scan/monitor.js";
 
-/** What the server reads of the monitor: the daemon hands a view that follows a configuration reload. */
-export type MonitorView = Pick<Monitor, "ready" | "scanning" | "evaluation" | "scanStats" | "failures">;
 import { createServer } from "../http/node-http.js";
 import { Authenticator, WWW_AUTHENTICATE } from "./auth.js";
 import { GzipExposition } from "./gzip-exposition.js";
 import { renderStatusPage, type HistoryEntry } from "./status-page.js";
+
+/** What the server reads of the monitor: the daemon hands a view that follows a configuration reload. */
+export type MonitorView = Pick<Monitor, "ready" | "scanning" | "evaluation" | "scanStats" | "failures">;
 
 /**
  * Open to anyone even when authentication is on: the kubelet and Docker's HEALTHCHECK probe them without

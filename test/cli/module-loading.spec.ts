@@ -152,6 +152,8 @@ describe("check", () => {
 function expectPoolAlone(loaded: Loaded): void {
   expect(loaded.packageFiles).toContain("undici/lib/dispatcher/pool.js");
   expect(loaded.packageFiles).not.toContain("undici/index.js");
+  // Its global dispatcher (an Agent made on load) only for the metadata source.
+  expect(loaded.packageFiles).not.toContain("undici/lib/global.js");
   expect(loaded.internals).toContain("internal/modules/cjs/loader");
   expect(loaded.internals.filter((name) => name.includes("undici"))).toEqual([]);
 }

@@ -5,7 +5,7 @@
 import { createRequire } from "node:module";
 import { Dispatcher, Pool as IndexPool, getGlobalDispatcher } from "undici";
 import { describe, expect, it } from "vitest";
-import { Pool, UNDICI_FILES } from "../../src/http/undici.js";
+import { Pool, UNDICI_FILES, getGlobalDispatcher as globalDispatcherOfFile } from "../../src/http/undici.js";
 
 const require = createRequire(import.meta.url);
 
@@ -15,6 +15,7 @@ describe("undici's Pool and request(), loaded from their own files", () => {
     const onPrototype = Object.getOwnPropertyDescriptor(Dispatcher.prototype, "request")?.value as unknown;
     expect(require(UNDICI_FILES.request)).toBe(onPrototype);
     expect(require(UNDICI_FILES.global)).toHaveProperty("getGlobalDispatcher", getGlobalDispatcher);
+    expect(globalDispatcherOfFile()).toBe(getGlobalDispatcher());
   });
 
   it.each(Object.values(UNDICI_FILES))("%s resolves inside the undici package", (file) => {
