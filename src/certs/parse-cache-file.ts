@@ -12,6 +12,7 @@
 import { createReadStream } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { z } from "zod";
 import type { ParseResult } from "../core/model.js";
 import { REASON_CODES } from "../core/reasons.js";
@@ -152,7 +153,7 @@ export class ParseCacheFile {
         }
         // Lines that arrived together are handed over in one run of microtasks: a turn of the event loop
         // every hundred keeps the scan's answers flowing meanwhile.
-        if (++read % LINES_PER_TURN === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+        if (++read % LINES_PER_TURN === 0) await nextTurn();
       }
     } catch (error) {
       if (errnoCode(error) === "ENOENT") return { kind: "missing" };
